@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     progress.add_argument("--data", type=Path, required=True, help="district folder")
     progress.add_argument("--rules", type=Path, default=None, help="a district's rules file")
     progress.add_argument(
-        "--trend", choices=("ols", "tukey", "theil_sen"), default=None,
+        "--trend",
+        choices=("ols", "tukey", "theil_sen"),
+        default=None,
         help="trend method (default: the rules file's)",
     )
     progress.add_argument("--out", type=Path, required=True, help="CSV file to write")

@@ -78,7 +78,11 @@ SCHOOLS = FileSpec(
         Column("school_id", "id"),
         Column("name", "text"),
         Column(
-            "minutes_per_day", "int", required=False, low=1, high=24 * 60,
+            "minutes_per_day",
+            "int",
+            required=False,
+            low=1,
+            high=24 * 60,
             default=DEFAULT_MINUTES_PER_DAY,
         ),
         Column(
@@ -128,8 +132,11 @@ SERVICES = FileSpec(
         Column("session_minutes", "int", low=1, high=24 * 60),
         Column("group_size", "int", required=False, low=1, high=50, default=1),
         Column(
-            "current_model", "choice", required=False,
-            choices=tuple(m.value for m in DeliveryModel), default="",
+            "current_model",
+            "choice",
+            required=False,
+            choices=tuple(m.value for m in DeliveryModel),
+            default="",
         ),
         # Empty means "derive from current_model" (push_in: all minutes, pull_out: none).
         Column("current_push_in_minutes", "int", required=False, low=0, high=MAX_MINUTES_PER_WEEK),
@@ -148,8 +155,11 @@ GOALS = FileSpec(
         Column("description", "text", required=False, default=""),
         Column("measure", "text", required=False, default=""),
         Column(
-            "direction", "choice", choices=tuple(d.value for d in GoalDirection),
-            required=False, default="increase",
+            "direction",
+            "choice",
+            choices=tuple(d.value for d in GoalDirection),
+            required=False,
+            default="increase",
         ),
         Column("target", "float"),
         Column("target_date", "date"),
@@ -166,8 +176,11 @@ PROGRESS = FileSpec(
         Column("date", "date"),
         Column("score", "float"),
         Column(
-            "setting", "choice", required=False,
-            choices=(DeliveryModel.push_in.value, DeliveryModel.pull_out.value), default="",
+            "setting",
+            "choice",
+            required=False,
+            choices=(DeliveryModel.push_in.value, DeliveryModel.pull_out.value),
+            default="",
         ),
     ),
 )

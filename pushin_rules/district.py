@@ -110,8 +110,7 @@ class District:
     def goals_of(self, service_id: str) -> list[Goal]:
         rows = self.goals[self.goals["service_id"] == service_id]
         return [
-            Goal(**{**r, "target_date": r["target_date"].date()})
-            for r in rows.to_dict("records")
+            Goal(**{**r, "target_date": r["target_date"].date()}) for r in rows.to_dict("records")
         ]
 
     def progress_of(self, goal_id: str) -> list[ProgressPoint]:

@@ -7,12 +7,12 @@ single record, and are what the app builds for one student, one scenario or one 
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
-class ServiceType(str, Enum):
+class ServiceType(StrEnum):
     speech_language = "speech_language"
     occupational_therapy = "occupational_therapy"
     physical_therapy = "physical_therapy"
@@ -20,18 +20,18 @@ class ServiceType(str, Enum):
     setss = "setss"
 
 
-class DeliveryModel(str, Enum):
+class DeliveryModel(StrEnum):
     push_in = "push_in"
     pull_out = "pull_out"
     hybrid = "hybrid"
 
 
-class GoalDirection(str, Enum):
+class GoalDirection(StrEnum):
     increase = "increase"
     decrease = "decrease"
 
 
-class ProviderRole(str, Enum):
+class ProviderRole(StrEnum):
     slp = "slp"
     ot = "ot"
     pt = "pt"

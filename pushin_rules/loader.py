@@ -1,0 +1,448 @@
+"""Folder of CSV files -> a typed District, or one DistrictError listing every problem.
+
+Validation runs column by column over arrays (a district can have 100,000 services); each
+problem names the file, the row as a spreadsheet shows it (the header is row 1), the column,
+the bad value and what was expected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .contract import (
+    FILES,
+    GOALS,
+    PROGRESS,
+    PROVIDERS,
+    SERVICES,
+    Column,
+    FileSpec,
+)
+from .district import District, empty_frame
+from .errors import DistrictError, Problem
+from .models import DEFAULT_DAYS_PER_WEEK, DEFAULT_MINUTES_PER_DAY, FACTORS
+
+_INT_TEXT = r"^[+-]?\d+(?:\.0*)?$"  # spreadsheets often export whole numbers as "3.0"
+
+
+def load_district(path: str | os.PathLike[str]) -> District:
+    """Read and validate a district folder. Raises DistrictError with every problem found."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise DistrictError(
+            [
+                Problem(
+                    str(folder),
+                    None,
+                    None,
+                    None,
+                    "no such folder (a district is a folder of CSV files)",
+                )
+            ]
+        )
+    texts: dict[str, bytes] = {}
+    for spec in FILES:
+        file = folder / spec.name
+        if file.is_file():
+            texts[spec.name] = file.read_bytes()
+    return parse_district(texts, source=str(folder))
+
+
+def parse_district(files: Mapping[str, bytes | str], source: str = "") -> District:
+    """Validate a district given as {file name: content}; used for folders and uploads alike."""
+    problems: list[Problem] = []
+    notes: list[str] = []
+    frames: dict[str, pd.DataFrame] = {}
+    unknown = sorted(set(files) - {spec.name for spec in FILES})
+    for name in unknown:
+        notes.append(f"{name}: not part of a district; ignored")
+    for spec in FILES:
+        content = files.get(spec.name)
+        if content is None:
+            if spec.required:
+                problems.append(Problem(spec.name, None, None, None, "file is missing (required)"))
+            continue
+        frame = _read(spec, content, problems, notes)
+        if frame is not None:
+            frames[spec.name] = frame
+
+    # Optional files that are absent are built from what refers to them.
+    if "schools.csv" not in frames:
+        frames["schools.csv"] = _schools_from_students(frames.get("students.csv"))
+        if "schools.csv" not in files:
+            notes.append(
+                "schools.csv: absent; every school uses "
+                f"{DEFAULT_MINUTES_PER_DAY} minutes x {DEFAULT_DAYS_PER_WEEK} days a week"
+            )
+    providers_given = "providers.csv" in files
+    for spec, name in (
+        (PROVIDERS, "providers.csv"),
+        (GOALS, "goals.csv"),
+        (PROGRESS, "progress.csv"),
+    ):
+        if name not in frames:
+            frames[name] = _empty_raw(spec)
+
+    if not problems:
+        _check_keys_and_references(frames, problems, providers_given)
+        _check_services(frames["services.csv"], problems)
+    if problems:
+        raise DistrictError(problems, source)
+
+    services = frames["services.csv"]
+    services = _derive_current_push_in(services)
+    if not providers_given:
+        frames["providers.csv"] = _providers_from_services(services)
+        if (services["provider_id"] != "").any():
+            notes.append("providers.csv: absent; providers listed without names or capacity")
+    progress = frames["progress.csv"].sort_values(["goal_id", "date"], kind="stable")
+    return District(
+        schools=frames["schools.csv"].reset_index(drop=True),
+        students=frames["students.csv"].reset_index(drop=True),
+        providers=frames["providers.csv"].reset_index(drop=True),
+        services=services.reset_index(drop=True),
+        goals=frames["goals.csv"].reset_index(drop=True),
+        progress=progress.reset_index(drop=True),
+        source=source,
+        notes=tuple(notes),
+    )
+
+
+def _read(
+    spec: FileSpec, content: bytes | str, problems: list[Problem], notes: list[str]
+) -> pd.DataFrame | None:
+    if isinstance(content, bytes):
+        try:
+            text = content.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            problems.append(
+                Problem(
+                    spec.name,
+                    None,
+                    None,
+                    None,
+                    f"is not UTF-8 text (byte {error.start}); save it as 'CSV UTF-8' and try again",
+                )
+            )
+            return None
+    else:
+        text = content.removeprefix("\ufeff")
+    if "\x00" in text:
+        problems.append(
+            Problem(spec.name, None, None, None, "contains NUL bytes; is it really a CSV file?")
+        )
+        return None
+    if not text.strip():
+        problems.append(
+            Problem(spec.name, None, None, None, "is empty; it needs at least a header row")
+        )
+        return None
+    try:
+        raw = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+            engine="c",
+        )
+    except (pd.errors.ParserError, csv.Error, ValueError) as error:
+        problems.append(
+            Problem(spec.name, None, None, None, f"cannot be read as CSV ({_first_line(error)})")
+        )
+        return None
+
+    header = [str(c).strip() for c in raw.columns]
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.append(Problem(spec.name, 1, name, None, "column appears twice in the header"))
+        seen.add(name)
+    if len(seen) != len(header):
+        return None
+    raw.columns = header
+    ignored = [c for c in header if c not in spec.column_names]
+    if ignored:
+        notes.append(
+            f"{spec.name}: extra column{'s' if len(ignored) > 1 else ''} ignored: "
+            + ", ".join(ignored)
+        )
+    missing_required = [c.name for c in spec.columns if c.required and c.name not in header]
+    for name in missing_required:
+        problems.append(
+            Problem(spec.name, 1, name, None, "required column is missing from the header")
+        )
+    if missing_required:
+        return None
+
+    rows = np.arange(len(raw)) + 2  # the header is spreadsheet row 1
+    out: dict[str, pd.Series] = {}
+    for column in spec.columns:
+        if column.name in raw.columns:
+            values = raw[column.name].astype(str).str.strip()
+        else:
+            values = pd.Series([""] * len(raw), dtype=object)
+        out[column.name] = _convert(
+            spec.name, column, values.reset_index(drop=True), rows, problems
+        )
+    return pd.DataFrame(out)
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _report(
+    problems: list[Problem],
+    file: str,
+    column: Column,
+    rows: np.ndarray,
+    values: pd.Series,
+    bad: np.ndarray,
+    expected: str | None = None,
+) -> None:
+    for index in np.flatnonzero(bad):
+        problems.append(
+            Problem(
+                file,
+                int(rows[index]),
+                column.name,
+                str(values.iat[index]),
+                expected or column.expected(),
+            )
+        )
+
+
+def _convert(
+    file: str, column: Column, values: pd.Series, rows: np.ndarray, problems: list[Problem]
+) -> pd.Series:
+    empty = (values == "").to_numpy()
+    if column.required:
+        for index in np.flatnonzero(empty):
+            problems.append(
+                Problem(
+                    file,
+                    int(rows[index]),
+                    column.name,
+                    None,
+                    f"a value is required ({column.expected()})",
+                )
+            )
+
+    if column.kind in ("id", "text"):
+        if column.kind == "id":
+            too_long = (values.str.len() > 64).to_numpy()
+            _report(
+                problems,
+                file,
+                column,
+                rows,
+                values,
+                too_long,
+                "an identifier of at most 64 characters",
+            )
+        return values.where(~empty, column.default if column.default is not None else "").astype(
+            object
+        )
+
+    if column.kind == "choice":
+        normal = values.str.lower()
+        if column.name == "grade":
+            normal = values.str.upper().str.lstrip("0").replace("", "0")
+            normal = normal.where(~empty, "")
+        bad = ~empty & ~normal.isin(column.choices).to_numpy()
+        _report(problems, file, column, rows, values, bad)
+        filled = normal.where(~empty, column.default if column.default is not None else "")
+        return filled.astype(object)
+
+    if column.kind == "int":
+        shaped = values.str.fullmatch(_INT_TEXT).to_numpy()
+        bad_shape = ~empty & ~shaped
+        numbers = pd.to_numeric(values.where(shaped & ~empty, None), errors="coerce").to_numpy(
+            dtype=float
+        )
+        in_range = np.ones(len(values), dtype=bool)
+        if column.low is not None:
+            in_range &= ~(numbers < column.low)
+        if column.high is not None:
+            in_range &= ~(numbers > column.high)
+        _report(problems, file, column, rows, values, bad_shape | (~empty & shaped & ~in_range))
+        default = -1 if column.default is None else column.default
+        filled = np.where(
+            empty | bad_shape | ~in_range, default, np.nan_to_num(numbers, nan=default)
+        )
+        dtype = "int8" if column.name in FACTORS else "int64"
+        return pd.Series(filled.astype(dtype))
+
+    if column.kind == "float":
+        numbers = pd.to_numeric(values.where(~empty, None), errors="coerce").to_numpy(dtype=float)
+        bad = ~empty & ~np.isfinite(numbers)
+        _report(problems, file, column, rows, values, bad)
+        return pd.Series(numbers, dtype="float64")
+
+    # date
+    dates = pd.to_datetime(values.where(~empty, None), format="ISO8601", errors="coerce")
+    plausible = dates.dt.year.between(1990, 2100).fillna(False).to_numpy(dtype=bool)
+    bad = ~empty & ~plausible
+    _report(problems, file, column, rows, values, bad)
+    dates = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+    return pd.Series(dates.dt.normalize().astype("datetime64[ns]"))
+
+
+def _empty_raw(spec: FileSpec) -> pd.DataFrame:
+    return empty_frame(spec.name.removesuffix(".csv"))
+
+
+def _schools_from_students(students: pd.DataFrame | None) -> pd.DataFrame:
+    ids = [] if students is None else sorted(set(students["school_id"]) - {""})
+    frame = empty_frame("schools")
+    if not ids:
+        return frame
+    return pd.DataFrame(
+        {
+            "school_id": pd.Series(ids, dtype=object),
+            "name": pd.Series(ids, dtype=object),
+            "minutes_per_day": np.full(len(ids), DEFAULT_MINUTES_PER_DAY, dtype="int64"),
+            "days_per_week": np.full(len(ids), DEFAULT_DAYS_PER_WEEK, dtype="int64"),
+        }
+    )
+
+
+_ROLE_OF_SERVICE = {
+    "speech_language": "slp",
+    "occupational_therapy": "ot",
+    "physical_therapy": "pt",
+    "counseling": "counselor",
+    "setss": "special_educator",
+}
+
+
+def _providers_from_services(services: pd.DataFrame) -> pd.DataFrame:
+    named = services[services["provider_id"] != ""].drop_duplicates("provider_id")
+    if named.empty:
+        return empty_frame("providers")
+    return pd.DataFrame(
+        {
+            "provider_id": named["provider_id"].to_numpy(dtype=object),
+            "name": named["provider_id"].to_numpy(dtype=object),
+            "role": named["service"].map(_ROLE_OF_SERVICE).to_numpy(dtype=object),
+            "weekly_capacity_minutes": np.zeros(len(named), dtype="int64"),
+        }
+    )
+
+
+def _check_keys_and_references(
+    frames: dict[str, pd.DataFrame], problems: list[Problem], providers_given: bool
+) -> None:
+    for spec in FILES:
+        frame = frames[spec.name]
+        if spec.key:
+            dup = (
+                frame[spec.key].duplicated(keep="first").to_numpy()
+                & (frame[spec.key] != "").to_numpy()
+            )
+            for index in np.flatnonzero(dup):
+                problems.append(
+                    Problem(
+                        spec.name,
+                        int(index) + 2,
+                        spec.key,
+                        str(frame[spec.key].iat[index]),
+                        f"a {spec.key} not used by an earlier row (this one is a duplicate)",
+                    )
+                )
+    dup_points = frames["progress.csv"].duplicated(["goal_id", "date"], keep="first").to_numpy()
+    for index in np.flatnonzero(dup_points):
+        problems.append(
+            Problem(
+                "progress.csv",
+                int(index) + 2,
+                "date",
+                str(frames["progress.csv"]["date"].iat[index].date()),
+                "one score per goal per date (this goal already has a score on this date)",
+            )
+        )
+    for spec in FILES:
+        for column, other in spec.references:
+            if other == "providers.csv" and not providers_given:
+                continue
+            target = {s.name: s for s in FILES}[other]
+            known = set(frames[other][target.key])
+            values = frames[spec.name][column]
+            dangling = (~values.isin(known) & (values != "")).to_numpy()
+            for index in np.flatnonzero(dangling):
+                problems.append(
+                    Problem(
+                        spec.name,
+                        int(index) + 2,
+                        column,
+                        str(values.iat[index]),
+                        f"a {target.key} listed in {other}",
+                    )
+                )
+
+
+def _check_services(services: pd.DataFrame, problems: list[Problem]) -> None:
+    minutes = services["minutes_per_week"].to_numpy()
+    session = services["session_minutes"].to_numpy()
+    push_in = services["current_push_in_minutes"].to_numpy()
+    model = services["current_model"].to_numpy(dtype=object)
+    rows = np.arange(len(services)) + 2
+
+    def add(mask: np.ndarray, column: str, values: np.ndarray, expected: str) -> None:
+        for index in np.flatnonzero(mask):
+            problems.append(
+                Problem(SERVICES.name, int(rows[index]), column, str(values[index]), expected)
+            )
+
+    add(session > minutes, "session_minutes", session, "no more than minutes_per_week")
+    stated = push_in >= 0
+    add(
+        stated & (push_in > minutes),
+        "current_push_in_minutes",
+        push_in,
+        "no more than minutes_per_week",
+    )
+    add(
+        (model == "hybrid") & ~stated,
+        "current_push_in_minutes",
+        np.full(len(model), ""),
+        "the minutes delivered in class today (a hybrid service needs its split)",
+    )
+    add(
+        (model == "hybrid") & stated & ((push_in <= 0) | (push_in >= minutes)),
+        "current_push_in_minutes",
+        push_in,
+        "a split with minutes in both settings, since current_model is hybrid",
+    )
+    add(
+        (model == "push_in") & stated & (push_in != minutes),
+        "current_push_in_minutes",
+        push_in,
+        "equal to minutes_per_week (current_model is push_in), or empty",
+    )
+    add(
+        (model == "pull_out") & stated & (push_in != 0),
+        "current_push_in_minutes",
+        push_in,
+        "0 (current_model is pull_out), or empty",
+    )
+
+
+def _derive_current_push_in(services: pd.DataFrame) -> pd.DataFrame:
+    services = services.copy()
+    push_in = services["current_push_in_minutes"].to_numpy()
+    derived = np.where(
+        services["current_model"].to_numpy(dtype=object) == "push_in",
+        services["minutes_per_week"].to_numpy(),
+        0,
+    )
+    services["current_push_in_minutes"] = np.where(push_in >= 0, push_in, derived).astype("int64")
+    return services
