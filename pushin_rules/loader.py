@@ -90,9 +90,13 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
         if name not in frames:
             frames[name] = _empty_raw(spec)
 
-    if not problems:
-        _check_keys_and_references(frames, problems, providers_given)
-        _check_services(frames["services.csv"], problems)
+    # Cross-checks run even when cells were bad, so one pass reports everything; rows whose
+    # own cells failed are left out of the service arithmetic to avoid knock-on complaints.
+    unreadable = {spec.name for spec in FILES if spec.name in files and spec.name not in frames}
+    _check_keys_and_references(frames, problems, providers_given, unreadable)
+    if "services.csv" in frames:
+        bad_rows = {p.row for p in problems if p.file == SERVICES.name}
+        _check_services(frames["services.csv"], problems, bad_rows)
     if problems:
         raise DistrictError(problems, source)
 
@@ -159,7 +163,8 @@ def _read(
         )
         return None
 
-    header = [str(c).strip() for c in raw.columns]
+    # pandas renames a repeated header ("name.1"); read the header as written to catch it.
+    header = [c.strip() for c in next(csv.reader(io.StringIO(text)))]
     seen: set[str] = set()
     for name in header:
         if name in seen:
@@ -339,9 +344,14 @@ def _providers_from_services(services: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_keys_and_references(
-    frames: dict[str, pd.DataFrame], problems: list[Problem], providers_given: bool
+    frames: dict[str, pd.DataFrame],
+    problems: list[Problem],
+    providers_given: bool,
+    unreadable: set[str],
 ) -> None:
     for spec in FILES:
+        if spec.name not in frames:
+            continue
         frame = frames[spec.name]
         if spec.key:
             dup = (
@@ -358,20 +368,25 @@ def _check_keys_and_references(
                         f"a {spec.key} not used by an earlier row (this one is a duplicate)",
                     )
                 )
-    dup_points = frames["progress.csv"].duplicated(["goal_id", "date"], keep="first").to_numpy()
+    points = frames.get("progress.csv", pd.DataFrame(columns=["goal_id", "date"]))
+    dup_points = (
+        points.duplicated(["goal_id", "date"], keep="first") & points["date"].notna()
+    ).to_numpy()
     for index in np.flatnonzero(dup_points):
         problems.append(
             Problem(
                 "progress.csv",
                 int(index) + 2,
                 "date",
-                str(frames["progress.csv"]["date"].iat[index].date()),
+                str(points["date"].iat[index].date()),
                 "one score per goal per date (this goal already has a score on this date)",
             )
         )
     for spec in FILES:
         for column, other in spec.references:
             if other == "providers.csv" and not providers_given:
+                continue
+            if spec.name not in frames or other not in frames or other in unreadable:
                 continue
             target = {s.name: s for s in FILES}[other]
             known = set(frames[other][target.key])
@@ -389,15 +404,17 @@ def _check_keys_and_references(
                 )
 
 
-def _check_services(services: pd.DataFrame, problems: list[Problem]) -> None:
+def _check_services(services: pd.DataFrame, problems: list[Problem], bad_rows: set) -> None:
     minutes = services["minutes_per_week"].to_numpy()
     session = services["session_minutes"].to_numpy()
     push_in = services["current_push_in_minutes"].to_numpy()
     model = services["current_model"].to_numpy(dtype=object)
     rows = np.arange(len(services)) + 2
 
+    clean = ~np.isin(rows, list(bad_rows))
+
     def add(mask: np.ndarray, column: str, values: np.ndarray, expected: str) -> None:
-        for index in np.flatnonzero(mask):
+        for index in np.flatnonzero(mask & clean):
             problems.append(
                 Problem(SERVICES.name, int(rows[index]), column, str(values[index]), expected)
             )
