@@ -1,0 +1,37 @@
+"""Router and shared chrome: who is signed in, the district and rule set in use, the
+de-identified switch, and the pages."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+
+st.set_page_config(
+    page_title="Push-in / pull-out decision support",
+    page_icon=":material/diversity_3:",
+    layout="wide",
+)
+
+# Nobody reaches a page before this line lets them (sign-in and allowlist when configured).
+who = common.user()
+st.session_state["_access"] = who
+
+navigation = st.navigation(
+    {
+        "Plan": [
+            st.Page(
+                "pages/caseload.py", title="Caseload", icon=":material/table_view:", default=True
+            ),
+            st.Page("pages/student.py", title="Student", icon=":material/person:"),
+            st.Page("pages/what_if.py", title="What-if", icon=":material/tune:"),
+            st.Page("pages/meeting.py", title="Meeting", icon=":material/groups:"),
+        ],
+        "Learn and manage": [
+            st.Page("pages/trainer.py", title="Trainer", icon=":material/school:"),
+            st.Page("pages/data.py", title="Data", icon=":material/database:"),
+        ],
+    }
+)
+common.sidebar(who)
+navigation.run()

@@ -1,0 +1,197 @@
+"""Page glue shared by every page: cached access to the store, the district, the rule set and
+what is derived from them, the signed-in user, and the sidebar chrome.
+
+Nothing here decides anything: it calls pushin_rules and caches the answers, keyed on the
+district's stored version and the rule set's hash, so a rerun recomputes only what changed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pushin_rules import access, privacy
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_DIR = ROOT / "sample_data"
+DEIDENTIFIED_KEY = "deidentified"
+LABEL_MODE_KEY = "deidentified_mode"
+
+
+def secrets() -> Mapping[str, object]:
+    """Streamlit secrets as a plain mapping ({} when there is no secrets file)."""
+    try:
+        return {key: st.secrets[key] for key in st.secrets}
+    except (FileNotFoundError, KeyError, OSError):
+        return {}
+    except Exception:  # st.secrets raises its own parse error for a broken secrets.toml
+        st.error("The secrets file could not be read; running without it.")
+        return {}
+
+
+@st.cache_resource(show_spinner="Opening the database...")
+def _open_store(url: str, seed: str | None):
+    from pushin_rules.store import Store
+
+    return Store.open(url, seed_dir=Path(seed) if seed else None)
+
+
+def store():
+    """The district's database (SQLite file by default, PostgreSQL through a URL)."""
+    from pushin_rules.store import database_url
+
+    seed = None if os.environ.get("PUSHIN_SEED", "").lower() == "none" else str(SAMPLE_DIR)
+    return _open_store(database_url(secrets()), seed)
+
+
+def data_version() -> str:
+    """Changes on every import; every cache below keys on it."""
+    return str(store().district_version())
+
+
+@st.cache_resource(max_entries=4, show_spinner="Loading the district...")
+def _district(version: str, _store):
+    return _store.load_district()
+
+
+def district():
+    return _district(data_version(), store())
+
+
+@st.cache_resource(show_spinner=False)
+def _rules(path: str | None):
+    from pushin_rules.rules import load_rules
+
+    return load_rules(Path(path) if path else None)
+
+
+def rules():
+    """The rule set in use: the shipped one, or a district's file named by PUSHIN_RULES."""
+    return _rules(os.environ.get("PUSHIN_RULES") or secrets().get("rules_file") or None)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Scoring every service...")
+def _recommendations(version: str, rules_hash: str, _district, _rules) -> pd.DataFrame:
+    from pushin_rules.recommend import recommend_district
+
+    return recommend_district(_district, _rules)
+
+
+def recommendations() -> pd.DataFrame:
+    """One row per service: the engine's recommendation, split, reasons and LRE figures."""
+    current = rules()
+    return _recommendations(data_version(), current.file_hash, district(), current)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Reading the progress data...")
+def _goal_summary(version: str, rules_hash: str, _district, _rules) -> pd.DataFrame:
+    from pushin_rules.progress import goal_summary
+
+    return goal_summary(_district, _rules.progress)
+
+
+def goal_summary() -> pd.DataFrame:
+    """One row per goal: baseline, aimline, trend, decision rules, projection."""
+    current = rules()
+    return _goal_summary(data_version(), current.file_hash, district(), current)
+
+
+def deidentified() -> bool:
+    return bool(st.session_state.get(DEIDENTIFIED_KEY, False))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _labels(version: str, mode: str | None, salt: str, _district) -> pd.Series:
+    return privacy.display_labels(_district.students, mode, salt)
+
+
+def student_labels() -> pd.Series:
+    """student_id -> what to show for that student: the name, or its de-identified stand-in."""
+    mode = st.session_state.get(LABEL_MODE_KEY, privacy.PSEUDONYM) if deidentified() else None
+    salt = str(secrets().get("pseudonym_salt", ""))
+    return _labels(data_version(), mode, salt, district())
+
+
+def student_label(student_id: str) -> str:
+    return str(student_labels().get(student_id, student_id))
+
+
+def user() -> access.Access:
+    """The person using the app. With sign-in configured, stops the page for anyone who is
+    not signed in or not on the allowlist; without it, the single local user (an editor)."""
+    settings = secrets()
+    if not access.auth_configured(settings):
+        return access.local_access()
+    if not st.user.is_logged_in:
+        st.title("Push-in / pull-out decision support")
+        st.info(
+            "This district's records are private. Sign in with your district account to continue."
+        )
+        st.button("Sign in", type="primary", on_click=st.login)
+        st.stop()
+    email = str(st.user.get("email") or "")
+    name = str(st.user.get("name") or email or "signed-in user")
+    role = access.role_for(email, settings.get("access"))  # type: ignore[arg-type]
+    if role is None:
+        st.title("Push-in / pull-out decision support")
+        st.warning(
+            f"You are signed in as {email or name}, but this account has not been given "
+            "access to the district's records. Please ask your district administrator to "
+            "add you as a viewer or an editor."
+        )
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    return access.Access(name=email or name, role=role)
+
+
+def current_user() -> access.Access:
+    """The user resolved by app.py for this run (pages call this, not user())."""
+    found = st.session_state.get("_access")
+    return found if isinstance(found, access.Access) else access.local_access()
+
+
+def can_edit() -> bool:
+    return current_user().can_edit
+
+
+def page_header(title: str, help: str) -> None:
+    st.title(title)
+    st.caption(help)
+
+
+def sidebar(who: access.Access) -> None:
+    """District in use, rule set, de-identified switch and who is signed in."""
+    with st.sidebar:
+        st.toggle(
+            "De-identified display",
+            key=DEIDENTIFIED_KEY,
+            help="Show pseudonyms instead of student names on every page, chart and export "
+            "(for projectors and training).",
+        )
+        if deidentified():
+            st.radio(
+                "Show students as",
+                options=[privacy.PSEUDONYM, privacy.INITIALS],
+                format_func={privacy.PSEUDONYM: "Pseudonyms", privacy.INITIALS: "Initials"}.get,
+                key=LABEL_MODE_KEY,
+                horizontal=True,
+            )
+        current = district()
+        st.caption(
+            f"**District:** {privacy.escape_markdown(current.source or 'stored district')}  \n"
+            f"{len(current.students):,} students · {len(current.services):,} services"
+        )
+        rule_set = rules()
+        st.caption(
+            f"**Rules:** {privacy.escape_markdown(rule_set.name)} "
+            f"v{privacy.escape_markdown(rule_set.version)}"
+        )
+        if who.name == access.LOCAL_USER:
+            st.caption("Single local user (sign-in is not configured)")
+        else:
+            st.caption(f"Signed in as {privacy.escape_markdown(who.name)} ({who.role})")
+            st.button("Sign out", on_click=st.logout)
