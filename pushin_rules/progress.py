@@ -722,6 +722,16 @@ def goal_summary(
     method = _trend_method(trend, settings)
     goals = district.goals.reset_index(drop=True)
     prepared, core = _run(goals, district.progress, settings, method, today)
+    return _summary_frame(goals, prepared, core, settings, method)
+
+
+def _summary_frame(
+    goals: pd.DataFrame,
+    prepared: _Prepared,
+    core: _Core,
+    settings: ProgressSettings,
+    method: str,
+) -> pd.DataFrame:
     size, rows = len(goals), prepared.goal_row
     decrease = goals["direction"].to_numpy() == GoalDirection.decrease.value
 
@@ -841,6 +851,8 @@ PHASE_COLUMNS: tuple[str, ...] = (
     "share_of_needed",
     "note",
 )
+# The phase columns that make a `Phase`, in its field order.
+PHASE_FIELDS = ("phase", "setting", "start", "end", "points", "slope", "intercept", "note")
 
 
 def phase_summary(
@@ -1018,18 +1030,12 @@ def analyse_goal(
     Points of other goals are ignored; points need not be sorted.
     """
     settings = settings or default_settings()
-    own = [p for p in points if p.goal_id == goal.goal_id]
-    empty = District.empty(source=f"goal {goal.goal_id}")
-    district = District(
-        **{
-            **empty.frames(),
-            "goals": _goal_frame(goal),
-            "progress": _points_frame(own) if own else empty.progress,
-        },
-        source=empty.source,
-    )
-    row = goal_summary(district, settings, trend, today).iloc[0]
-    phases = phase_summary(district, settings=settings, today=today)
+    method = _trend_method(trend, settings)
+    goals = _goal_frame(goal)
+    progress = _points_frame([p for p in points if p.goal_id == goal.goal_id])
+    prepared, core = _run(goals, progress, settings, method, today)
+    row = _summary_frame(goals, prepared, core, settings, method).iloc[0]
+    phases = _phase_frame(prepared, core)
     return GoalAnalysis(
         goal_id=goal.goal_id,
         direction=goal.direction.value,
@@ -1055,16 +1061,18 @@ def analyse_goal(
         last_setting=str(row["last_setting"]),
         phases=tuple(
             Phase(
-                number=int(p["phase"]),
-                setting=str(p["setting"]),
-                start=pd.Timestamp(p["start"]).date(),
-                end=pd.Timestamp(p["end"]).date(),
-                points=int(p["points"]),
-                slope=float(p["slope"]),
-                intercept=float(p["intercept"]),
-                note=str(p["note"]),
+                number=int(number),
+                setting=str(setting),
+                start=pd.Timestamp(start).date(),
+                end=pd.Timestamp(end).date(),
+                points=int(count),
+                slope=float(slope),
+                intercept=float(intercept),
+                note=str(note),
             )
-            for p in phases.to_dict("records")
+            for number, setting, start, end, count, slope, intercept, note in zip(
+                *(phases[c].tolist() for c in PHASE_FIELDS), strict=True
+            )
         ),
     )
 
