@@ -1,0 +1,208 @@
+"""The progress graph, checked through its Vega-Lite spec (layers, marks, encodings), not pixels."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+import pushin_rules.charts as charts
+import pushin_rules.progress as progress
+from pushin_rules.charts import (
+    AIMLINE_DASH,
+    AIMLINE_NAME,
+    PROJECTION_NAME,
+    SETTING_STYLE,
+    chart_png,
+    progress_chart,
+)
+from pushin_rules.models import Goal, ProgressPoint
+from pushin_rules.progress import analyse_goal
+
+START = dt.date(2025, 9, 1)
+
+
+def goal(**changes: object) -> Goal:
+    fields = {
+        "goal_id": "G-9",
+        "service_id": "SV1",
+        "description": "Ana reads grade-level text aloud",
+        "measure": "words correct per minute",
+        "target": 60,
+        "target_date": dt.date(2026, 5, 29),
+    }
+    return Goal(**{**fields, **changes})
+
+
+def points(settings: list[str | None], scores: list[float] | None = None) -> list[ProgressPoint]:
+    scores = scores or [20 + 1.5 * i for i in range(len(settings))]
+    return [
+        ProgressPoint(
+            goal_id="G-9", date=START + dt.timedelta(days=7 * i), score=score, setting=setting
+        )
+        for i, (setting, score) in enumerate(zip(settings, scores, strict=True))
+    ]
+
+
+# Ten weeks pull-out (one score without a setting), then eight weeks push-in.
+MID_YEAR = ["pull_out"] * 4 + [None] + ["pull_out"] * 5 + ["push_in"] * 8
+
+
+def build(the_goal: Goal, the_points: list[ProgressPoint], **kwargs: object) -> dict:
+    analysis = analyse_goal(the_goal, the_points)
+    return progress_chart(the_goal, the_points, analysis, **kwargs).to_dict()
+
+
+def mark(layer: dict) -> str:
+    return layer["mark"] if isinstance(layer["mark"], str) else layer["mark"]["type"]
+
+
+def rows(spec: dict, layer: dict) -> list[dict]:
+    return spec["datasets"][layer["data"]["name"]]
+
+
+def layers_of(spec: dict, kind: str) -> list[dict]:
+    return [layer for layer in spec["layer"] if mark(layer) == kind]
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return build(goal(), points(MID_YEAR))
+
+
+def test_points_coloured_and_shaped_by_setting_with_tooltips(spec: dict) -> None:
+    (dots,) = [layer for layer in layers_of(spec, "point") if "color" in layer["encoding"]]
+    colour, shape = dots["encoding"]["color"], dots["encoding"]["shape"]
+    assert colour["field"] == shape["field"] == "setting"
+    labels = [SETTING_STYLE[k][0] for k in ("push_in", "pull_out", "")]
+    assert colour["scale"]["domain"] == labels
+    assert colour["scale"]["range"] == ["#0072B2", "#E69F00", "#7F7F7F"]  # Okabe-Ito + grey
+    assert shape["scale"]["range"] == ["circle", "square", "triangle-up"]
+    assert len(set(shape["scale"]["range"])) == 3
+    assert colour["legend"]["title"] == "Where the score was taken"
+    tips = {t["field"]: t["title"] for t in dots["encoding"]["tooltip"]}
+    assert tips["day"] == "Date"
+    assert tips["score"] == "Score"
+    assert tips["setting"] == "Setting"
+    data = rows(spec, dots)
+    assert len(data) == len(MID_YEAR)
+    assert data[4]["setting"] == "Not recorded"
+    assert data[0]["day"] == "1 Sep 2025"
+
+
+def test_points_are_joined_only_within_a_phase(spec: dict) -> None:
+    joined = [layer for layer in layers_of(spec, "line") if "detail" in layer["encoding"]]
+    (within,) = [layer for layer in joined if layer["encoding"]["detail"]["field"] == "phase"]
+    phases = [row["phase"] for row in rows(spec, within)]
+    # The score without a setting stays in the pull-out phase; push-in starts at week 10.
+    assert phases == [1] * 10 + [2] * 8
+
+
+def test_aimline_dashed_trend_solid_in_another_colour(spec: dict) -> None:
+    (lines,) = [layer for layer in layers_of(spec, "line") if "strokeDash" in layer["encoding"]]
+    dash = lines["encoding"]["strokeDash"]["scale"]
+    colour = lines["encoding"]["color"]["scale"]
+    dashes = dict(zip(dash["domain"], dash["range"], strict=True))
+    colours = dict(zip(colour["domain"], colour["range"], strict=True))
+    trend = "Trend (least squares)"
+    assert dashes[AIMLINE_NAME] == AIMLINE_DASH
+    assert dashes[trend] == [1, 0]
+    assert colours[AIMLINE_NAME] != colours[trend]
+    assert PROJECTION_NAME in dashes
+    data = rows(spec, lines)
+    aim = [r for r in data if r["line"] == AIMLINE_NAME]
+    # From (first date, baseline = median(20, 21.5, 23) = 21.5) to (target date, 60).
+    assert (aim[0]["score"], aim[-1]["score"]) == (21.5, 60)
+    assert aim[-1]["date"].startswith("2026-05-29")
+    fitted = [r for r in data if r["line"] == trend]
+    assert fitted[0]["score"] == pytest.approx(20, abs=0.01)  # the scores lie on 20 + 1.5 x
+
+
+def test_target_marked_at_the_target_date(spec: dict) -> None:
+    (target,) = [
+        layer
+        for layer in layers_of(spec, "point")
+        if isinstance(layer["mark"], dict) and layer["mark"].get("shape") == "cross"
+    ]
+    (row,) = rows(spec, target)
+    assert row["score"] == 60
+    assert row["date"].startswith("2026-05-29")
+    labels = [r.get("label", "") for layer in layers_of(spec, "text") for r in rows(spec, layer)]
+    assert "Target 60 by 29 May 2026" in labels
+
+
+def test_phase_change_rule_labelled_with_the_new_setting(spec: dict) -> None:
+    (rule,) = layers_of(spec, "rule")
+    (row,) = rows(spec, rule)
+    # Between the last pull-out score (week 9, 3 Nov) and the first push-in (week 10, 10 Nov).
+    assert row["date"].startswith("2025-11-06")
+    texts = [r["label"] for layer in layers_of(spec, "text") for r in rows(spec, layer)]
+    assert "moved to push-in" in texts
+    # Each phase's rate is written at its foot: 1.5 per week in both (the scores are a line).
+    assert "pull-out: +1.50 per week" in texts
+    assert "push-in: +1.50 per week" in texts
+
+
+def test_readable_on_a_projector(spec: dict) -> None:
+    assert spec["title"]["fontSize"] >= 18
+    assert spec["title"]["text"] == "Goal G-9: Ana reads grade-level text aloud"
+    for layer in spec["layer"]:
+        for channel in ("x", "y"):
+            axis = layer["encoding"].get(channel, {}).get("axis")
+            if axis:
+                assert axis["labelFontSize"] >= 14
+                assert axis["titleFontSize"] >= 14
+    for layer in layers_of(spec, "text"):
+        assert layer["mark"]["fontSize"] >= 14
+    assert spec["layer"][0]["encoding"]["y"]["axis"]["title"] == "words correct per minute"
+
+
+def test_deidentified_title_hides_the_description() -> None:
+    spec = build(goal(), points(MID_YEAR), deidentified_title="Student A: reading")
+    assert spec["title"]["text"] == "Student A: reading"
+    assert "Ana" not in json.dumps(spec)
+    assert build(goal(), points(MID_YEAR), title="Reading")["title"]["text"] == "Reading"
+
+
+def test_single_phase_has_no_phase_line() -> None:
+    spec = build(goal(), points(["push_in"] * 8))
+    assert layers_of(spec, "rule") == []
+    joined = [layer for layer in layers_of(spec, "line") if "strokeDash" not in layer["encoding"]]
+    assert {r["phase"] for r in rows(spec, joined[0])} == {1}
+
+
+def test_decrease_goal_and_too_little_data() -> None:
+    the_goal = goal(direction="decrease", target=1, measure="prompts per session")
+    spec = build(the_goal, points([None] * 4, [6, 7, 5, 5]))
+    assert spec["layer"][0]["encoding"]["y"]["axis"]["title"] == (
+        "prompts per session (lower is better)"
+    )
+    (lines,) = [layer for layer in layers_of(spec, "line") if "strokeDash" in layer["encoding"]]
+    # With too few scores the trend is drawn over the data but not projected.
+    assert PROJECTION_NAME not in {r["line"] for r in rows(spec, lines)}
+    assert spec["title"]["subtitle"][0].startswith("Not enough data for the decision rules yet")
+
+
+def test_no_scores_still_draws_the_target() -> None:
+    spec = build(goal(), [])
+    assert spec["title"]["subtitle"] == ["No scores yet."]
+    assert any(
+        isinstance(layer["mark"], dict) and layer["mark"].get("shape") == "cross"
+        for layer in spec["layer"]
+    )
+
+
+def test_png_export() -> None:
+    the_goal, the_points = goal(), points(MID_YEAR)
+    chart = progress_chart(the_goal, the_points, analyse_goal(the_goal, the_points))
+    png = chart_png(chart, scale=1)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_no_streamlit_in_the_package_modules() -> None:
+    for module in (charts, progress):
+        text = Path(module.__file__).read_text(encoding="utf-8")
+        assert "import streamlit" not in text
+        assert "from streamlit" not in text
