@@ -1,0 +1,180 @@
+"""Caseload: every service in one table, the counts that need attention, provider load."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from pushin_rules import dashboard_charts, privacy, views
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _table(key: tuple, _recs, _district, _labels):
+    return views.caseload_table(_recs, _district, _labels)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _load(key: tuple, _recs, _district):
+    return views.provider_load(_recs, _district)
+
+
+common.page_header(
+    "Caseload",
+    "Every service in the district with the recommended delivery model. Pick a row to open "
+    "the student.",
+)
+
+district = common.district()
+recs = common.recommendations()
+labels = common.student_labels()
+key = (
+    common.data_version(),
+    common.rules().file_hash,
+    common.deidentified(),
+    st.session_state.get(common.LABEL_MODE_KEY),
+)
+table = _table(key, recs, district, labels)
+counts = views.caseload_counts(recs, common.goal_summary())
+
+with st.expander("What the words mean"):
+    for term in ("push_in", "pull_out", "hybrid", "lre"):
+        st.markdown("- " + privacy.escape_markdown(views.TERMS[term]))
+
+if table.empty:
+    st.info(
+        "This district has no services yet. Load a district on the Data page to see "
+        "recommendations here."
+    )
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+    st.stop()
+
+cols = st.columns(4)
+cols[0].metric("Services", f"{counts.services:,}", help=f"{counts.students:,} students")
+cols[1].metric(
+    "Recommendation differs from today",
+    f"{counts.differs:,}",
+    help="Services whose recommended model is not the one delivered today.",
+)
+cols[2].metric(
+    "Goals flagged 'change'",
+    f"{counts.change_goals:,}",
+    help="Goals whose progress data say the current plan is not working.",
+)
+cols[3].metric(
+    "Close calls",
+    f"{counts.close_calls:,}",
+    help="The reasons on each side are close; the team's judgement matters most here.",
+)
+
+
+@st.fragment
+def caseload_table() -> None:
+    with st.container(horizontal=True):
+        schools = st.multiselect("School", views.options(table, "school"), width=260)
+        providers = st.multiselect("Provider", views.options(table, "provider"), width=260)
+        services = st.multiselect("Service", views.options(table, "service"), width=260)
+        models = st.multiselect(
+            "Recommendation", [views.MODEL_LABELS[m] for m in views.MODELS], width=260
+        )
+    with st.container(horizontal=True):
+        text = st.text_input("Find a student", placeholder="Type part of a name", width=260)
+        differs = st.toggle("Only where the recommendation differs")
+        close = st.toggle("Only close calls")
+        change = st.toggle("Only progress 'change'")
+    shown = views.filter_caseload(
+        table,
+        views.CaseloadFilter(
+            schools=tuple(schools),
+            providers=tuple(providers),
+            services=tuple(services),
+            recommendations=tuple(models),
+            only_differs=differs,
+            only_close_calls=close,
+            only_change=change,
+            text=text,
+        ),
+    )
+    st.caption(f"Showing {len(shown):,} of {len(table):,} services.")
+    event = st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        height=420,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="caseload_rows",
+        column_order=[c for c in views.CASELOAD_COLUMNS if c not in ("service_id", "student_id")],
+        column_config={
+            "student": st.column_config.TextColumn("Student"),
+            "school": st.column_config.TextColumn("School"),
+            "provider": st.column_config.TextColumn("Provider"),
+            "service": st.column_config.TextColumn("Service"),
+            "recommendation": st.column_config.TextColumn(
+                "Recommended", help="Push-in: in class. Pull-out: out of class. Hybrid: split."
+            ),
+            "split": st.column_config.TextColumn("Minutes a week"),
+            "confidence": st.column_config.TextColumn("Confidence"),
+            "current_model": st.column_config.TextColumn("Today"),
+            "differs": st.column_config.CheckboxColumn("Differs"),
+            "close_call": st.column_config.CheckboxColumn("Close call"),
+            "progress": st.column_config.TextColumn("Progress"),
+            "lre_category": st.column_config.TextColumn("LRE if adopted", help=views.TERMS["lre"]),
+        },
+    )
+    rows = event.selection.rows if event is not None else []
+    picked = shown.iloc[rows[0]] if rows else None
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        if picked is not None:
+            st.markdown(
+                "Selected: " + privacy.escape_markdown(f"{picked['student']} · {picked['service']}")
+            )
+        if st.button(
+            "Open student",
+            type="primary",
+            disabled=picked is None,
+            help="Pick a row in the table first.",
+        ):
+            st.session_state["student_id"] = str(picked["student_id"])
+            st.session_state["whatif_service_id"] = str(picked["service_id"])
+            st.switch_page("pages/student.py")
+
+
+caseload_table()
+
+st.subheader("Provider load")
+st.caption(
+    "Minutes a week each provider would carry under today's models and under the recommended "
+    "ones; the black tick is the provider's weekly capacity. Staffing never changes a "
+    "recommendation: it shows the scheduling work the recommendations create."
+)
+load = _load(key, recs, district)
+if load.empty:
+    st.info("No services in this district name a provider.")
+else:
+    over = load[(load["capacity"] > 0) & (load["recommended"] > load["capacity"])]
+    st.altair_chart(
+        dashboard_charts.provider_load_chart(views.provider_load_long(load)), width="stretch"
+    )
+    if len(load) > dashboard_charts.MAX_PROVIDERS:
+        st.caption(
+            f"The chart shows the {dashboard_charts.MAX_PROVIDERS} busiest of {len(load):,} "
+            "providers; the table below lists them all."
+        )
+    if not over.empty:
+        st.warning(
+            f"{len(over):,} provider{'s' if len(over) != 1 else ''} would be over weekly "
+            "capacity under the recommended models."
+        )
+    with st.expander("Provider load as a table"):
+        st.dataframe(
+            load.drop(columns="provider_id"),
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "provider": "Provider",
+                "role": "Role",
+                "current": st.column_config.NumberColumn("Today (min/week)", format="%d"),
+                "recommended": st.column_config.NumberColumn("Recommended (min/week)", format="%d"),
+                "capacity": st.column_config.NumberColumn("Capacity (min/week)", format="%d"),
+            },
+        )

@@ -1,0 +1,143 @@
+"""Data: the district in use, loading another one (checked first, switched only on success),
+templates and the current data to download, and the audit log."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from pushin_rules import privacy, views
+from pushin_rules.errors import DistrictError
+from pushin_rules.loader import load_district, parse_district
+
+RESULT_KEY = "data_import_result"
+
+common.page_header(
+    "Data",
+    "The district the app is using, loading a new one, templates and the audit log.",
+)
+
+district = common.district()
+store = common.store()
+
+st.subheader("District in use")
+st.markdown(
+    f"**{privacy.escape_markdown(district.source or 'Stored district')}**: "
+    f"{len(district.students):,} students, {len(district.services):,} services, "
+    f"{len(district.goals):,} goals, {len(district.progress):,} progress scores."
+)
+if district.notes:
+    with st.expander("Notes from loading this district"):
+        for note in district.notes:
+            st.text(note)
+
+st.subheader("Load a district")
+if not common.can_edit():
+    st.info(
+        "Your account can view the district but not replace it. Ask a district editor to "
+        "load new data."
+    )
+else:
+    st.caption(
+        "The files are checked first. If any cell is wrong you get the full list of problems "
+        "and nothing changes; the app switches to the new district only when every file is "
+        "valid. Required: students.csv and services.csv. Optional: schools.csv, "
+        "providers.csv, goals.csv, progress.csv."
+    )
+    mode = st.radio(
+        "How to load",
+        options=["replace", "merge"],
+        format_func={
+            "replace": "Replace the district in use",
+            "merge": "Add to it (rows with the same id are updated)",
+        }.get,
+        horizontal=True,
+    )
+    upload_tab, folder_tab = st.tabs(["Upload CSV files", "Load a folder on this computer"])
+    with upload_tab, st.form("upload_form", border=False):
+        uploads = st.file_uploader(
+            "District CSV files (or one zip holding them)",
+            type=["csv", "zip"],
+            accept_multiple_files=True,
+        )
+        submitted_upload = st.form_submit_button("Check and load the uploaded files")
+    with folder_tab, st.form("folder_form", border=False):
+        folder = st.text_input(
+            "Folder", placeholder="/path/to/district", help="A folder holding the CSV files."
+        )
+        submitted_folder = st.form_submit_button("Check and load the folder")
+
+    candidate = None
+    failure: DistrictError | None = None
+    upload_notes: list[str] = []
+    if submitted_upload:
+        files, upload_notes = views.uploaded_files((u.name, u.getvalue()) for u in uploads or [])
+        try:
+            candidate = parse_district(files, source="uploaded files")
+        except DistrictError as error:
+            failure = error
+    elif submitted_folder and folder.strip():
+        try:
+            candidate = load_district(folder.strip())
+        except DistrictError as error:
+            failure = error
+    if failure is not None:
+        st.session_state[RESULT_KEY] = ("failed", views.problems_frame(failure), upload_notes)
+    elif candidate is not None:
+        store.import_district(candidate, mode=mode, actor=common.current_user().name)
+        st.session_state[RESULT_KEY] = ("loaded", candidate.source, upload_notes)
+        st.rerun()
+
+    result = st.session_state.get(RESULT_KEY)
+    if result is not None:
+        status, detail, notes = result
+        if status == "failed":
+            count = len(detail)
+            st.error(
+                f"The files have {count:,} problem{'s' if count != 1 else ''}. Nothing was "
+                "loaded; the app is still using the district above."
+            )
+            st.dataframe(
+                detail,
+                hide_index=True,
+                width="stretch",
+                column_config={
+                    "file": "File",
+                    "row": st.column_config.NumberColumn("Row", format="%d"),
+                    "column": "Column",
+                    "value": "Value found",
+                    "expected": "What is expected",
+                },
+            )
+        else:
+            st.success(f"Loaded {detail}. Every page now uses this district.")
+        for note in notes:
+            st.caption(privacy.escape_markdown(note))
+
+st.subheader("Downloads")
+with st.container(horizontal=True):
+    st.download_button(
+        "Templates (zip of empty CSV files with one example row)",
+        data=views.templates_zip(),
+        file_name="district-templates.zip",
+        mime="application/zip",
+        icon=":material/download:",
+    )
+    st.download_button(
+        "Current data (zip of CSV files)" + (", de-identified" if common.deidentified() else ""),
+        data=views.district_zip(
+            district, common.student_labels() if common.deidentified() else None
+        ),
+        file_name="district-data.zip",
+        mime="application/zip",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+st.subheader("Audit log")
+st.caption("Who loaded data and who recorded decisions, and when (newest first).")
+audit = views.audit_table(store.audit_log(limit=200))
+if audit.empty:
+    st.info("Nothing has been recorded yet.")
+else:
+    st.dataframe(audit, hide_index=True, width="stretch")

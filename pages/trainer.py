@@ -1,0 +1,188 @@
+"""Trainer: the tradeoffs made visible with synthetic cases only (never the district's data)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from pushin_rules import dashboard_charts, privacy, trainer, views
+from pushin_rules.engine import recommend
+from pushin_rules.synth import VIGNETTES
+
+QUIZ_KEY = "trainer_quiz"
+
+common.page_header(
+    "Trainer",
+    "Synthetic cases for teaching how the rules weigh a student's needs. Nothing on this page "
+    "comes from the district's records.",
+)
+
+rules = common.rules()
+hidden = common.deidentified()
+cases = {v.key: v for v in VIGNETTES}
+questions = [(v.key, i) for v in VIGNETTES for i in range(len(v.services))]
+
+
+def case_service_label(pair: tuple[str, int]) -> str:
+    vignette = cases[pair[0]]
+    service = vignette.services[pair[1]]
+    return f"{views.vignette_title(vignette, hidden)} · {views.service_label(service.service)}"
+
+
+gallery, compare, decision_map, quiz = st.tabs(
+    ["Cases", "Push-in, pull-out and inclusion", "Decision map", "Quiz"]
+)
+
+with gallery:
+    st.caption(
+        "Each case is a situation described in the source documents, turned into ratings. "
+        "Open one in the what-if page to change its ratings and watch the recommendation move."
+    )
+    columns = st.columns(2)
+    for index, vignette in enumerate(VIGNETTES):
+        with columns[index % 2].container(border=True):
+            st.markdown(
+                "**" + privacy.escape_markdown(views.vignette_title(vignette, hidden)) + "**"
+            )
+            st.markdown(privacy.escape_markdown(views.cite_titles(vignette.situation)))
+            for service in vignette.services:
+                st.caption(
+                    privacy.escape_markdown(
+                        f"{views.service_label(service.service)}: "
+                        f"{service.minutes_per_week} min a week, today "
+                        f"{views.model_label(service.current_model).lower()}"
+                    )
+                )
+            if st.button("Open in what-if", key=f"open_case_{vignette.key}"):
+                st.session_state["whatif_case"] = vignette.key
+                st.session_state["whatif_source"] = "case"
+                st.switch_page("pages/what_if.py")
+
+with compare:
+    st.caption(
+        "What each arrangement offers and what it costs, in this product's words, drawn from "
+        "the source documents named under each column."
+    )
+    columns = st.columns(len(trainer.ARRANGEMENTS))
+    for column, item in zip(columns, trainer.ARRANGEMENTS, strict=True):
+        with column.container(border=True, height="stretch"):
+            st.subheader(item.name)
+            st.markdown(item.what_it_is)
+            st.markdown("**What it offers**")
+            st.markdown("\n".join(f"- {line}" for line in item.offers))
+            st.markdown("**What it costs**")
+            st.markdown("\n".join(f"- {line}" for line in item.costs))
+            st.markdown("**Fits when**")
+            st.markdown(item.fits_when)
+            st.caption(privacy.escape_markdown(views.source_list(item.sources)))
+    st.info(trainer.HYBRID_NOTE + " " + views.source_list(trainer.HYBRID_SOURCES) + ".")
+    st.warning(trainer.STAFFING_NOTE + " (" + trainer.SOURCE_STAFFING + ")")
+
+with decision_map:
+    st.caption(
+        "Pick a case and two factors. Each square shows what the rules recommend if those two "
+        "factors were rated as on the axes and every other rating stayed as in the case. The "
+        "outlined square is the case as rated."
+    )
+    need = [f for f in rules.factors if f.is_need]
+    with st.container(horizontal=True):
+        pair = st.selectbox("Case", questions, format_func=case_service_label, width=420)
+        x_key = st.selectbox(
+            "Across",
+            [f.key for f in need],
+            index=0,
+            format_func=lambda k: views.cap(rules.factor(k).label),
+            width=280,
+        )
+        y_choices = [f.key for f in need if f.key != x_key]
+        y_key = st.selectbox(
+            "Up",
+            y_choices,
+            index=y_choices.index("generalization") if "generalization" in y_choices else 0,
+            format_func=lambda k: views.cap(rules.factor(k).label),
+            width=280,
+        )
+    service = views.vignette_services(cases[pair[0]])[pair[1]]
+    grid = views.decision_map(service, rules, x_key, y_key)
+    left, right = st.columns([3, 2])
+    with left:
+        st.altair_chart(
+            dashboard_charts.decision_map_chart(
+                grid,
+                x_title=views.cap(rules.factor(x_key).label) + " (rating)",
+                y_title=views.cap(rules.factor(y_key).label) + " (rating)",
+            ),
+            width="stretch",
+        )
+    with right:
+        st.markdown("**What the ratings mean**")
+        for key in (x_key, y_key):
+            factor = rules.factor(key)
+            st.markdown(
+                f"*{privacy.escape_markdown(views.cap(factor.label))}* "
+                f"({views.SIDE_LABELS[factor.direction].lower()}): "
+                + privacy.escape_markdown(factor.question)
+            )
+        st.caption("IN: push-in · SPLIT: hybrid · OUT: pull-out.")
+
+with quiz:
+    state = st.session_state.setdefault(
+        QUIZ_KEY, {"index": 0, "tally": trainer.QuizTally(), "answered": None}
+    )
+    pair = questions[state["index"] % len(questions)]
+    vignette = cases[pair[0]]
+    service = views.vignette_services(vignette)[pair[1]]
+    st.caption(
+        f"Question {state['index'] % len(questions) + 1} of {len(questions)}. "
+        + state["tally"].text()
+    )
+    st.markdown("**" + privacy.escape_markdown(case_service_label(pair)) + "**")
+    st.markdown(privacy.escape_markdown(views.cite_titles(vignette.situation)))
+    st.dataframe(
+        views.ratings_table(service, rules),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "factor": st.column_config.TextColumn("Factor", width="medium"),
+            "pulls": st.column_config.TextColumn("Pulls", width="medium"),
+            "rating": st.column_config.NumberColumn("Rating (0-3)", width="small"),
+            "meaning": st.column_config.TextColumn("What the rating means", width="large"),
+        },
+    )
+    pick = st.radio(
+        "Where would you deliver this service?",
+        list(views.MODELS),
+        format_func=views.model_label,
+        index=None,
+        horizontal=True,
+        key=f"quiz_pick_{state['index']}",
+    )
+    with st.container(horizontal=True):
+        check = st.button("Check my answer", type="primary", disabled=pick is None)
+        if st.button("Next case"):
+            state["index"] += 1
+            state["answered"] = None
+            st.rerun()
+    if check and pick is not None and state["answered"] is None:
+        answer = recommend(service, rules)
+        result = trainer.score_pick(
+            pick, answer.recommendation.value, answer.confidence == "close_call"
+        )
+        state["tally"] = state["tally"].add(result)
+        state["answered"] = (pick, result)
+    if state["answered"] is not None:
+        answer = recommend(service, rules)
+        result = state["answered"][1]
+        (st.success if result.correct else st.warning)(result.message)
+        with st.container(border=True):
+            st.markdown("**The rules' answer:** " + privacy.escape_markdown(views.headline(answer)))
+            st.markdown(privacy.escape_markdown(answer.rule_sentence))
+            for contribution in views.reasons(answer):
+                st.markdown(
+                    "- "
+                    + privacy.escape_markdown(
+                        f"{views.cap(contribution.label)} (rated {contribution.rating}): "
+                        f"{contribution.sentence}"
+                    )
+                )
+            st.caption(privacy.escape_markdown(answer.confidence_sentence))

@@ -1,0 +1,178 @@
+"""The trainer's teaching content: the three arrangements compared in the product's own words,
+and the quiz's scoring. Vignettes (the source documents' situations as data) live in `synth.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SOURCE_000 = "Push-In Support vs Inclusion Classroom in Education"
+SOURCE_001 = "Push-in vs. Pull-out Services"
+SOURCE_002 = 'Why "Pushing In" Benefits All Learners'
+SOURCE_003 = "What is Push-in vs Pull-out Therapy?"
+SOURCE_LRE = "IDEA, 34 CFR 300.114 (least restrictive environment)"
+SOURCE_STAFFING = "IDEA, 34 CFR 300.116 commentary (placement not based on staffing)"
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """One way of organising support, for the side-by-side comparison."""
+
+    key: str
+    name: str
+    what_it_is: str
+    offers: tuple[str, ...]
+    costs: tuple[str, ...]
+    fits_when: str
+    sources: tuple[str, ...]
+
+
+ARRANGEMENTS: tuple[Arrangement, ...] = (
+    Arrangement(
+        key="inclusion",
+        name="Inclusion classroom",
+        what_it_is=(
+            "A way of running the whole class: students with and without disabilities learn "
+            "together all day, and the general and special educators plan and teach as a "
+            "team. It describes the classroom, not one service."
+        ),
+        offers=(
+            "Belonging: the student is a full member of the class all day.",
+            "Grade-level lessons for everyone, adapted as they are planned.",
+            "Two educators share responsibility for every student.",
+        ),
+        costs=(
+            "Needs real co-planning time and skilled teamwork every week.",
+            "Takes staff and training for the whole classroom, not one student.",
+        ),
+        fits_when=(
+            "A school builds a classroom for mixed needs; individual services such as speech "
+            "or OT are still delivered push-in or pull-out inside it."
+        ),
+        sources=(SOURCE_000,),
+    ),
+    Arrangement(
+        key="push_in",
+        name="Push-in",
+        what_it_is=(
+            "The provider comes into the general-education classroom and supports the student "
+            "during the lesson. The classroom teacher leads; the specialist works alongside."
+        ),
+        offers=(
+            "The skill is practised where it is used, so it carries over to real routines.",
+            "No lost lesson time and no walk down the hall in front of classmates.",
+            "The teacher sees the strategies and keeps using them between sessions.",
+            "Classmates model language, behaviour and social moves in the moment.",
+        ),
+        costs=(
+            "Less one-to-one focus; a busy room competes for attention.",
+            "Depends on the specialist being free at the right lesson, room by room.",
+            "A crowded room may have no space for a second adult.",
+            "Works only when the two adults find time to plan together.",
+        ),
+        fits_when=(
+            "The goal is tied to the lesson under way, is social, or must generalise, and the "
+            "student can work amid the class."
+        ),
+        sources=(SOURCE_000, SOURCE_001, SOURCE_002, SOURCE_003),
+    ),
+    Arrangement(
+        key="pull_out",
+        name="Pull-out",
+        what_it_is=(
+            "The student leaves class for a therapy room, resource room or another quiet "
+            "space, alone or in a small group, then returns."
+        ),
+        offers=(
+            "A quiet, structured room for focused, explicit practice.",
+            "A higher dose of targeted work in the same minutes.",
+            "Special materials, equipment and privacy (for example articulation drills).",
+            "A place to assess a skill without the class looking on.",
+        ),
+        costs=(
+            "The student misses whatever the class is doing, often core lessons.",
+            "Some students feel singled out and resist leaving, which wastes sessions.",
+            "A skill learned in a quiet room may not show up in class without planned carry-over.",
+            "Every pull-out minute counts against time in the regular class (LRE).",
+        ),
+        fits_when=(
+            "The student needs intensive, explicit practice, a quiet room or special "
+            "equipment, and progress stalls in class."
+        ),
+        sources=(SOURCE_001, SOURCE_002, SOURCE_003, SOURCE_LRE),
+    ),
+)
+
+HYBRID_NOTE = (
+    "Hybrid is not a vague middle: it splits a service's weekly minutes into whole sessions in "
+    "class and whole sessions out of class, for example intensive drill in a quiet room and "
+    "practice of the same skill during the lesson."
+)
+HYBRID_SOURCES: tuple[str, ...] = (SOURCE_001, SOURCE_003)
+
+STAFFING_NOTE = (
+    "Staffing, co-planning time and a crowded room make a plan harder to run, but the law does "
+    "not allow them to decide where a service happens. The engine shows them as feasibility "
+    "notes beside the recommendation, never inside it."
+)
+
+
+@dataclass(frozen=True)
+class QuizResult:
+    """How a trainee's pick compares with the engine's answer."""
+
+    correct: bool
+    close: bool  # one step away (push-in <-> hybrid or hybrid <-> pull-out)
+    message: str
+
+
+_ORDER = {"push_in": 0, "hybrid": 1, "pull_out": 2}
+_WORDS = {"push_in": "push-in", "hybrid": "hybrid", "pull_out": "pull-out"}
+
+
+def score_pick(pick: str, answer: str, close_call: bool = False) -> QuizResult:
+    """Score a quiz pick against the engine's recommendation.
+
+    A hybrid and a neighbouring model are one step apart; a close call is said out loud,
+    since there the team's judgement matters more than the rules.
+    """
+    if pick not in _ORDER or answer not in _ORDER:
+        raise ValueError("pick and answer must be push_in, hybrid or pull_out")
+    if pick == answer:
+        message = f"Same as the rules: {_WORDS[answer]}."
+        if close_call:
+            message += " It is a close call, so a team could reasonably weigh it differently."
+        return QuizResult(True, False, message)
+    near = abs(_ORDER[pick] - _ORDER[answer]) == 1
+    if near:
+        message = (
+            f"Close: you picked {_WORDS[pick]}, the rules say {_WORDS[answer]}. "
+            "Read the reasons below to see which side tipped it."
+        )
+    else:
+        message = (
+            f"The rules say {_WORDS[answer]}, the opposite end from your {_WORDS[pick]}. "
+            "Read the reasons below."
+        )
+    return QuizResult(False, near, message)
+
+
+@dataclass(frozen=True)
+class QuizTally:
+    asked: int = 0
+    correct: int = 0
+    close: int = 0
+
+    def add(self, result: QuizResult) -> QuizTally:
+        return QuizTally(
+            self.asked + 1, self.correct + int(result.correct), self.close + int(result.close)
+        )
+
+    def text(self) -> str:
+        if not self.asked:
+            return "No answers yet."
+        return (
+            f"{self.correct} of {self.asked} the same as the rules"
+            + (f", {self.close} one step away" if self.close else "")
+            + "."
+        )

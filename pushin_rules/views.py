@@ -1,0 +1,974 @@
+"""What the dashboard pages show, computed: tables, counts, comparisons and chart data.
+
+Pages in `pages/` only lay out; every frame they display is built here from a District, the
+recommendation frame (`recommend.recommend_district`) and the progress summary. Pure functions
+over frames and models, no Streamlit, so the same numbers come out of a notebook or a test.
+Student names never appear unless the caller passes the real names as `labels`; pages pass
+`common.student_labels()`, which holds pseudonyms in de-identified mode.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .contract import BY_NAME, FILES
+from .csvsafe import to_csv_text
+from .district import District
+from .errors import DistrictError, Problem
+from .models import FACTORS
+
+# --------------------------------------------------------------------------- words
+
+SERVICE_LABELS: dict[str, str] = {
+    "speech_language": "Speech-language therapy",
+    "occupational_therapy": "Occupational therapy",
+    "physical_therapy": "Physical therapy",
+    "counseling": "Counseling",
+    "setss": "SETSS (special-education teacher support)",
+}
+MODEL_LABELS: dict[str, str] = {
+    "push_in": "Push-in",
+    "pull_out": "Pull-out",
+    "hybrid": "Hybrid",
+    "": "Not set",
+}
+MODELS: tuple[str, ...] = ("push_in", "hybrid", "pull_out")
+PROGRESS_LABELS: dict[str, str] = {
+    "change": "Change: not on track",
+    "continue": "Continue: on track",
+    "raise_goal": "Raise the goal: ahead",
+    "insufficient_data": "Too few scores yet",
+    "no_data": "No goals with scores",
+    "": "No goals with scores",
+}
+ROLE_LABELS: dict[str, str] = {
+    "slp": "Speech-language pathologist",
+    "ot": "Occupational therapist",
+    "pt": "Physical therapist",
+    "counselor": "Counselor",
+    "special_educator": "Special educator",
+}
+RATING_LABELS: dict[int, str] = {0: "0 none", 1: "1 low", 2: "2 moderate", 3: "3 high"}
+
+# Short definitions shown wherever the word appears (the rules file's [terms] win when present).
+TERMS: dict[str, str] = {
+    "push_in": (
+        "Push-in: the provider works with the student inside the general-education classroom, "
+        "during the lesson."
+    ),
+    "pull_out": (
+        "Pull-out: the student leaves the classroom for a therapy room or resource room for the "
+        "session."
+    ),
+    "hybrid": (
+        "Hybrid: the weekly minutes are split, part in the classroom and part in the therapy room."
+    ),
+    "lre": (
+        "LRE (least restrictive environment): the share of the school week the student spends "
+        "inside the regular class; federal reports group it as 80% or more, 40-79%, or less "
+        "than 40%."
+    ),
+}
+
+
+def label(mapping: Mapping[Any, str], value: object) -> str:
+    """The plain-words label of a coded value; unknown codes are made readable, not hidden."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        value = ""
+    if value in mapping:
+        return mapping[value]
+    return str(value).replace("_", " ").capitalize()
+
+
+def model_label(value: object) -> str:
+    return label(MODEL_LABELS, value)
+
+
+def service_label(value: object) -> str:
+    return label(SERVICE_LABELS, value)
+
+
+def progress_label(value: object) -> str:
+    return label(PROGRESS_LABELS, value)
+
+
+def factor_label(key: str, rules: Any = None) -> str:
+    """A factor's label from the rule set when it has one, else its key in words."""
+    meta = factor_meta(rules, key)
+    text = getattr(meta, "label", None) if meta is not None else None
+    return str(text) if text else key.replace("_", " ").capitalize()
+
+
+def factor_meta(rules: Any, key: str) -> Any:
+    """The rule set's description of one factor (None when the rule set has none)."""
+    if rules is None:
+        return None
+    factors = getattr(rules, "factors", None)
+    if factors is None:
+        return None
+    if isinstance(factors, Mapping):
+        return factors.get(key)
+    for item in factors:
+        if getattr(item, "key", None) == key:
+            return item
+    return None
+
+
+def split_text(push_in: float, pull_out: float) -> str:
+    """'30 min in class + 30 min in the therapy room', in the words a parent reads."""
+    push_in, pull_out = _int(push_in), _int(pull_out)
+    if push_in and pull_out:
+        return f"{push_in} min in class + {pull_out} min out of class"
+    if push_in:
+        return f"{push_in} min a week in class"
+    if pull_out:
+        return f"{pull_out} min a week out of class"
+    return "no minutes"
+
+
+def _int(value: object) -> int:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+    return 0 if math.isnan(number) else round(number)
+
+
+def confidence_text(value: object) -> str:
+    """Confidence as words whether the engine gives a label or a number from 0 to 1."""
+    if isinstance(value, str):
+        return value.replace("_", " ")
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if math.isnan(number):
+        return ""
+    return f"{number:.0%}" if number <= 1 else f"{number:.0f}"
+
+
+# --------------------------------------------------------------------------- caseload
+
+CASELOAD_COLUMNS: tuple[str, ...] = (
+    "service_id",
+    "student_id",
+    "student",
+    "school",
+    "provider",
+    "service",
+    "recommendation",
+    "split",
+    "confidence",
+    "current_model",
+    "differs",
+    "close_call",
+    "progress",
+    "lre_category",
+)
+
+CLOSE_CALL_CONFIDENCE = ("close_call", "low")
+
+
+def close_calls(recs: pd.DataFrame) -> pd.Series:
+    """True where the recommendation is a close call: the engine's flag when it gives one,
+    otherwise low confidence."""
+    if recs.empty:
+        return pd.Series([], dtype=bool, index=recs.index)
+    if "close_call" in recs:
+        return recs["close_call"].fillna(False).astype(bool)
+    confidence = recs.get("confidence")
+    if confidence is None:
+        return pd.Series(False, index=recs.index)
+    if confidence.dtype == object:
+        return confidence.astype(str).str.lower().isin(CLOSE_CALL_CONFIDENCE)
+    return pd.to_numeric(confidence, errors="coerce").fillna(1.0) < 0.5
+
+
+def differs_from_current(recs: pd.DataFrame) -> pd.Series:
+    """True where the recommended model is not the service's current one (new services with no
+    current model count as different: the team has a choice to make)."""
+    if recs.empty:
+        return pd.Series([], dtype=bool, index=recs.index)
+    current = recs.get("current_model", pd.Series("", index=recs.index)).fillna("").astype(str)
+    return recs["recommendation"].astype(str) != current
+
+
+def caseload_table(recs: pd.DataFrame, district: District, labels: pd.Series) -> pd.DataFrame:
+    """One row per service, in the caseload page's words (columns `CASELOAD_COLUMNS`).
+
+    `labels` maps student_id to the name shown (a pseudonym in de-identified mode).
+    """
+    if recs.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=_CASELOAD_DTYPES.get(c, object)) for c in CASELOAD_COLUMNS}
+        )
+    students = district.students.set_index("student_id")
+    schools = district.schools.set_index("school_id")["name"]
+    providers = district.providers.set_index("provider_id")["name"]
+    services = district.services.set_index("service_id")
+    student_ids = recs["student_id"].astype(str)
+    school_ids = student_ids.map(students["school_id"]).fillna("")
+    provider_ids = recs["service_id"].map(services["provider_id"]).fillna("")
+    current = recs.get("current_model", pd.Series("", index=recs.index)).fillna("")
+    table = pd.DataFrame(
+        {
+            "service_id": recs["service_id"].astype(str).to_numpy(),
+            "student_id": student_ids.to_numpy(),
+            "student": student_ids.map(labels).fillna(student_ids).to_numpy(),
+            "school": school_ids.map(schools).fillna(school_ids).to_numpy(),
+            "provider": provider_ids.map(providers)
+            .where(provider_ids != "", "(none)")
+            .fillna(provider_ids)
+            .to_numpy(),
+            "service": recs["service"].map(service_label).to_numpy(),
+            "recommendation": recs["recommendation"].map(model_label).to_numpy(),
+            "split": [
+                split_text(a, b)
+                for a, b in zip(recs["push_in_minutes"], recs["pull_out_minutes"], strict=True)
+            ],
+            "confidence": recs["confidence"].map(confidence_text).to_numpy()
+            if "confidence" in recs
+            else "",
+            "current_model": current.map(model_label).to_numpy(),
+            "differs": differs_from_current(recs).to_numpy(),
+            "close_call": close_calls(recs).to_numpy(),
+            "progress": recs.get("progress_decision", pd.Series("", index=recs.index))
+            .fillna("")
+            .map(progress_label)
+            .to_numpy(),
+            "lre_category": recs.get("lre_category", pd.Series("", index=recs.index))
+            .fillna("")
+            .astype(str)
+            .to_numpy(),
+        }
+    )
+    return table
+
+
+_CASELOAD_DTYPES = {"differs": bool, "close_call": bool}
+
+
+@dataclass(frozen=True)
+class CaseloadCounts:
+    services: int
+    students: int
+    differs: int
+    change_goals: int
+    close_calls: int
+
+
+def caseload_counts(recs: pd.DataFrame, goals: pd.DataFrame | None = None) -> CaseloadCounts:
+    """The numbers at the top of the caseload page."""
+    if recs.empty:
+        change = 0
+    elif goals is not None and not goals.empty and "decision" in goals:
+        kept = goals["service_id"].isin(recs["service_id"])
+        change = int((goals.loc[kept, "decision"] == "change").sum())
+    else:
+        change = 0
+    return CaseloadCounts(
+        services=len(recs),
+        students=int(recs["student_id"].nunique()) if not recs.empty else 0,
+        differs=int(differs_from_current(recs).sum()),
+        change_goals=change,
+        close_calls=int(close_calls(recs).sum()),
+    )
+
+
+@dataclass(frozen=True)
+class CaseloadFilter:
+    schools: tuple[str, ...] = ()
+    providers: tuple[str, ...] = ()
+    services: tuple[str, ...] = ()
+    recommendations: tuple[str, ...] = ()
+    only_differs: bool = False
+    only_close_calls: bool = False
+    only_change: bool = False
+    text: str = ""
+
+
+def filter_caseload(table: pd.DataFrame, how: CaseloadFilter) -> pd.DataFrame:
+    """The rows the filters keep (an empty choice keeps everything)."""
+    keep = pd.Series(True, index=table.index)
+    for column, chosen in (
+        ("school", how.schools),
+        ("provider", how.providers),
+        ("service", how.services),
+        ("recommendation", how.recommendations),
+    ):
+        if chosen:
+            keep &= table[column].isin(chosen)
+    if how.only_differs:
+        keep &= table["differs"]
+    if how.only_close_calls:
+        keep &= table["close_call"]
+    if how.only_change:
+        keep &= table["progress"] == PROGRESS_LABELS["change"]
+    text = how.text.strip().lower()
+    if text:
+        keep &= table["student"].astype(str).str.lower().str.contains(text, regex=False)
+    return table[keep]
+
+
+def options(table: pd.DataFrame, column: str) -> list[str]:
+    """The distinct values of a table column, sorted, for a filter widget."""
+    if table.empty or column not in table:
+        return []
+    return sorted(str(v) for v in table[column].dropna().unique())
+
+
+def student_choices(district: District, labels: pd.Series) -> list[str]:
+    """Student ids ordered by the label shown, for a select box."""
+    ids = district.students["student_id"].astype(str)
+    if ids.empty:
+        return []
+    shown = ids.map(labels).fillna(ids)
+    order = np.lexsort((ids.to_numpy(), shown.str.lower().to_numpy()))
+    return ids.iloc[order].tolist()
+
+
+def student_of_service(district: District, service_id: str) -> str | None:
+    rows = district.services.loc[district.services["service_id"] == service_id, "student_id"]
+    return None if rows.empty else str(rows.iloc[0])
+
+
+# --------------------------------------------------------------------------- provider load
+
+LOAD_SCENARIOS: dict[str, str] = {
+    "current": "Current models",
+    "recommended": "Recommended models",
+}
+
+
+def service_minutes_frame(recs: pd.DataFrame, district: District) -> pd.DataFrame:
+    """Per service: provider, minutes under the current models and under the recommended ones.
+
+    Push-in minutes are counted per service (classroom by classroom). Pull-out minutes are
+    divided by the group size, since one pull-out session serves the whole group.
+    """
+    services = district.services.set_index("service_id")
+    ids = recs["service_id"].astype(str)
+    group = ids.map(services["group_size"]).fillna(1).clip(lower=1).to_numpy(dtype=float)
+    minutes = ids.map(services["minutes_per_week"]).fillna(0).to_numpy(dtype=float)
+    current_in = ids.map(services["current_push_in_minutes"]).fillna(0).to_numpy(dtype=float)
+    rec_in = recs["push_in_minutes"].fillna(0).to_numpy(dtype=float)
+    rec_out = recs["pull_out_minutes"].fillna(0).to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "service_id": ids.to_numpy(),
+            "provider_id": ids.map(services["provider_id"]).fillna("").to_numpy(),
+            "current": current_in + (minutes - current_in) / group,
+            "recommended": rec_in + rec_out / group,
+        }
+    )
+
+
+def provider_load(
+    recs: pd.DataFrame, district: District, school_id: str | None = None
+) -> pd.DataFrame:
+    """Per provider: weekly minutes under the current and recommended models, and capacity.
+
+    Columns provider_id, provider, role, current, recommended, capacity, over_current,
+    over_recommended. `school_id` keeps the services of one school's students.
+    """
+    columns = ["provider_id", "provider", "role", "current", "recommended", "capacity"]
+    if recs.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object if c in columns[:3] else float) for c in columns}
+        )
+    if school_id:
+        recs = recs[recs["student_id"].map(_school_of(district)) == school_id]
+    minutes = service_minutes_frame(recs, district)
+    minutes = minutes[minutes["provider_id"] != ""]
+    totals = minutes.groupby("provider_id", sort=False)[["current", "recommended"]].sum()
+    providers = district.providers.set_index("provider_id")
+    out = totals.reset_index()
+    out["provider"] = out["provider_id"].map(providers["name"]).fillna(out["provider_id"])
+    out["role"] = (
+        out["provider_id"]
+        .map(providers["role"])
+        .fillna("")
+        .map(lambda r: label(ROLE_LABELS, r) if r else "")
+    )
+    out["capacity"] = (
+        out["provider_id"].map(providers["weekly_capacity_minutes"]).fillna(0).astype(float)
+    )
+    out["current"] = out["current"].round(0)
+    out["recommended"] = out["recommended"].round(0)
+    return out[columns].sort_values("provider").reset_index(drop=True)
+
+
+def provider_load_long(load: pd.DataFrame) -> pd.DataFrame:
+    """The load table in long form for a grouped bar chart: provider, scenario, minutes,
+    capacity (one row per provider and scenario)."""
+    if load.empty:
+        return pd.DataFrame(
+            {
+                "provider": pd.Series(dtype=object),
+                "scenario": pd.Series(dtype=object),
+                "minutes": pd.Series(dtype=float),
+                "capacity": pd.Series(dtype=float),
+            }
+        )
+    long = load.melt(
+        id_vars=["provider", "capacity"],
+        value_vars=list(LOAD_SCENARIOS),
+        var_name="scenario",
+        value_name="minutes",
+    )
+    long["scenario"] = long["scenario"].map(LOAD_SCENARIOS)
+    return long[["provider", "scenario", "minutes", "capacity"]]
+
+
+def _school_of(district: District) -> pd.Series:
+    return district.students.set_index("student_id")["school_id"]
+
+
+# --------------------------------------------------------------------------- data page
+
+
+def problems_frame(error: DistrictError | Sequence[Problem]) -> pd.DataFrame:
+    """Every problem of a failed load as a table: file, row, column, value, what was expected."""
+    problems = error.problems if isinstance(error, DistrictError) else list(error)
+    return pd.DataFrame(
+        {
+            "file": pd.Series([p.file for p in problems], dtype=object),
+            "row": pd.Series([p.row for p in problems], dtype="Int64"),
+            "column": pd.Series([p.column or "" for p in problems], dtype=object),
+            "value": pd.Series(
+                ["" if p.value is None else p.value for p in problems], dtype=object
+            ),
+            "expected": pd.Series([p.expected for p in problems], dtype=object),
+        }
+    )
+
+
+def district_counts(district: District) -> pd.DataFrame:
+    """Rows per file of a district, for the Data page's summary."""
+    return pd.DataFrame(
+        {
+            "file": [spec.name for spec in FILES],
+            "rows": [len(getattr(district, spec.name.removesuffix(".csv"))) for spec in FILES],
+        }
+    )
+
+
+TEMPLATE_EXAMPLES: dict[str, dict[str, str]] = {
+    "schools.csv": {
+        "school_id": "SCH1",
+        "name": "Example Elementary",
+        "minutes_per_day": "365",
+        "days_per_week": "5",
+    },
+    "students.csv": {
+        "student_id": "ST1",
+        "name": "Example Student",
+        "grade": "3",
+        "school_id": "SCH1",
+        "classroom": "3-201",
+        "case_manager": "Case Manager",
+    },
+    "providers.csv": {
+        "provider_id": "PR1",
+        "name": "Example Provider",
+        "role": "slp",
+        "weekly_capacity_minutes": "1500",
+    },
+    "services.csv": {
+        "service_id": "SV1",
+        "student_id": "ST1",
+        "service": "speech_language",
+        "provider_id": "PR1",
+        "minutes_per_week": "60",
+        "session_minutes": "30",
+        "group_size": "1",
+        "current_model": "pull_out",
+        "current_push_in_minutes": "",
+        **{key: "0" for key in FACTORS},
+    },
+    "goals.csv": {
+        "goal_id": "G1",
+        "service_id": "SV1",
+        "description": "Produces /r/ in words",
+        "measure": "percent accuracy",
+        "direction": "increase",
+        "target": "80",
+        "target_date": "2027-06-15",
+    },
+    "progress.csv": {"goal_id": "G1", "date": "2026-09-08", "score": "35", "setting": "pull_out"},
+}
+
+
+def template_csv(name: str, example: bool = True) -> str:
+    """The header of one contract file, with one example row to copy."""
+    spec = BY_NAME[name]
+    frame = pd.DataFrame(columns=list(spec.column_names))
+    if example:
+        row = TEMPLATE_EXAMPLES.get(name, {})
+        frame = pd.DataFrame([{c: row.get(c, "") for c in spec.column_names}])
+    return to_csv_text(frame)
+
+
+def templates_zip() -> bytes:
+    """Every contract file as a template, in one zip file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for spec in FILES:
+            archive.writestr(spec.name, template_csv(spec.name))
+    return buffer.getvalue()
+
+
+def district_export_frames(
+    district: District, labels: pd.Series | None = None
+) -> dict[str, pd.DataFrame]:
+    """The district as its CSV files; with `labels` (de-identified mode) the students' names
+    are replaced by their labels and the case manager column is left out."""
+    frames: dict[str, pd.DataFrame] = {}
+    for spec in FILES:
+        frame = getattr(district, spec.name.removesuffix(".csv")).copy()
+        for column in frame.columns:
+            if pd.api.types.is_datetime64_any_dtype(frame[column]):
+                frame[column] = frame[column].dt.strftime("%Y-%m-%d").fillna("")
+        if spec.name == "students.csv" and labels is not None:
+            ids = frame["student_id"].astype(str)
+            frame["name"] = ids.map(labels).fillna(ids)
+            frame["case_manager"] = ""
+        frames[spec.name] = frame
+    return frames
+
+
+def district_zip(district: District, labels: pd.Series | None = None) -> bytes:
+    """The district as a zip of its CSV files, spreadsheet-safe (see `district_export_frames`)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, frame in district_export_frames(district, labels).items():
+            archive.writestr(name, to_csv_text(frame))
+    return buffer.getvalue()
+
+
+MAX_ZIP_MEMBER_BYTES = 50 * 1024 * 1024
+
+
+def uploaded_files(items: Iterable[tuple[str, bytes]]) -> tuple[dict[str, bytes], list[str]]:
+    """Uploaded files as {contract file name: bytes}, and notes about what was set aside.
+
+    A zip is opened and its CSV files taken by base name (folders inside are ignored); a
+    name is matched case-insensitively; a file given twice keeps the last copy.
+    """
+    files: dict[str, bytes] = {}
+    notes: list[str] = []
+    known = {spec.name for spec in FILES}
+    for name, content in items:
+        base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
+        if base.lower().endswith(".zip"):
+            try:
+                with zipfile.ZipFile(io.BytesIO(content)) as archive:
+                    for info in archive.infolist():
+                        inner = info.filename.rsplit("/", 1)[-1]
+                        if info.is_dir() or not inner.lower().endswith(".csv"):
+                            continue
+                        if inner.startswith("._"):
+                            continue
+                        if info.file_size > MAX_ZIP_MEMBER_BYTES:
+                            notes.append(f"{base}: {inner} is too large; skipped")
+                            continue
+                        _add(files, notes, inner, archive.read(info), known, base)
+            except zipfile.BadZipFile:
+                notes.append(f"{base}: not a readable zip file; skipped")
+            continue
+        _add(files, notes, base, content, known, "")
+    return files, notes
+
+
+def _add(
+    files: dict[str, bytes],
+    notes: list[str],
+    name: str,
+    content: bytes,
+    known: set[str],
+    origin: str,
+) -> None:
+    lowered = name.lower()
+    where = f"{origin}: " if origin else ""
+    if lowered not in known:
+        notes.append(f"{where}{name} is not one of the district files; ignored")
+        return
+    if lowered in files:
+        notes.append(f"{where}{name} was given twice; the last copy is used")
+    files[lowered] = content
+
+
+# --------------------------------------------------------------------------- history
+
+
+DECISION_COLUMNS: tuple[str, ...] = (
+    "meeting_date",
+    "service",
+    "proposed",
+    "decision",
+    "decided",
+    "rationale",
+    "attendees",
+    "recorded_by",
+    "rules",
+    "status",
+)
+
+
+def decisions_table(
+    decisions: pd.DataFrame | Sequence[Any], services: pd.DataFrame
+) -> pd.DataFrame:
+    """Recorded decisions in plain words, newest first (columns `DECISION_COLUMNS`): meeting
+    date, service, what the rules proposed, what the team decided, why, who attended, who
+    recorded it, with which rules, and whether a later correction replaced it."""
+    frame = _as_frame(decisions)
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in DECISION_COLUMNS})
+
+    def col(name: str, default: object = "") -> pd.Series:
+        values = frame.get(name)
+        return values if values is not None else pd.Series(default, index=frame.index)
+
+    kinds = services.set_index("service_id")["service"]
+    proposed = [
+        f"{model_label(_value(m))}: {split_text(a, b)}"
+        for m, a, b in zip(
+            col("recommendation"),
+            col("rec_push_in_minutes", 0),
+            col("rec_pull_out_minutes", 0),
+            strict=True,
+        )
+    ]
+    decided = [
+        f"{model_label(_value(m))}: {split_text(a, b)}"
+        for m, a, b in zip(
+            col("decided_model"),
+            col("decided_push_in_minutes", 0),
+            col("decided_pull_out_minutes", 0),
+            strict=True,
+        )
+    ]
+    attendees = col("attendees").map(
+        lambda v: ", ".join(str(x) for x in v) if isinstance(v, list | tuple) else str(v or "")
+    )
+    rules = [
+        f"{n} {v}".strip() for n, v in zip(col("rules_name"), col("rules_version"), strict=True)
+    ]
+    superseded = col("superseded_by", None)
+    status = [
+        "Current" if s is None or (isinstance(s, float) and math.isnan(s)) else "Corrected later"
+        for s in superseded
+    ]
+    service_ids = col("service_id").astype(str)
+    out = pd.DataFrame(
+        {
+            "meeting_date": col("meeting_date").astype(str).to_numpy(),
+            "service": service_ids.map(kinds).fillna(service_ids).map(service_label).to_numpy(),
+            "proposed": proposed,
+            "decision": col("decision").map(lambda d: str(d).capitalize()).to_numpy(),
+            "decided": decided,
+            "rationale": col("rationale").fillna("").astype(str).to_numpy(),
+            "attendees": attendees.to_numpy(),
+            "recorded_by": col("recorded_by").fillna("").astype(str).to_numpy(),
+            "rules": rules,
+            "status": status,
+            "_order": pd.to_numeric(col("id", 0), errors="coerce").fillna(0).to_numpy(),
+        }
+    )
+    out = out.sort_values(["meeting_date", "_order"], ascending=False, kind="stable")
+    return out.drop(columns="_order").reset_index(drop=True)
+
+
+def _value(value: object) -> object:
+    """An enum member's value, anything else unchanged."""
+    return getattr(value, "value", value)
+
+
+def _as_frame(rows: pd.DataFrame | Sequence[Any]) -> pd.DataFrame:
+    if isinstance(rows, pd.DataFrame):
+        return rows
+    records = []
+    for row in rows:
+        if isinstance(row, Mapping):
+            records.append(dict(row))
+        elif hasattr(row, "model_dump"):
+            record = row.model_dump()
+            if hasattr(row, "superseded_by"):
+                record["superseded_by"] = row.superseded_by
+            records.append(record)
+        else:
+            records.append({k: getattr(row, k) for k in row.__dataclass_fields__})
+    return pd.DataFrame(records)
+
+
+AUDIT_ACTIONS: dict[str, str] = {
+    "import_replace": "Replaced the district",
+    "import_merge": "Added to the district",
+    "record_decision": "Recorded a decision",
+}
+
+
+def audit_table(log: pd.DataFrame) -> pd.DataFrame:
+    """The store's audit log in plain words: when (UTC, to the minute), who, what, details."""
+    if log.empty:
+        return pd.DataFrame(
+            {c: pd.Series(dtype=object) for c in ("when", "who", "what", "details")}
+        )
+    when = pd.to_datetime(log["when"], utc=True).dt.strftime("%Y-%m-%d %H:%M UTC")
+    return pd.DataFrame(
+        {
+            "when": when.to_numpy(),
+            "who": log["who"].astype(str).to_numpy(),
+            "what": log["action"].map(lambda a: label(AUDIT_ACTIONS, a)).to_numpy(),
+            "details": log["details"].astype(str).to_numpy(),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- one recommendation
+
+
+def source_list(sources: Iterable[str]) -> str:
+    """Source titles as one line: 'Sources: A; B'."""
+    titles = [str(s) for s in sources if str(s).strip()]
+    return ("Source: " if len(titles) == 1 else "Sources: ") + "; ".join(titles) if titles else ""
+
+
+def reasons(rec: Any) -> list[Any]:
+    """The factor contributions that are reasons for this recommendation, strongest first."""
+    return [c for c in rec.contributions if c.counts]
+
+
+def headline(rec: Any) -> str:
+    """'Hybrid: 30 min in class + 30 min out of class'."""
+    return f"{model_label(_value(rec.recommendation))}: " + split_text(
+        rec.split.push_in_minutes, rec.split.pull_out_minutes
+    )
+
+
+CONFIDENCE_LABELS: dict[str, str] = {
+    "clear": "Clear",
+    "leaning": "Leaning",
+    "close_call": "Close call",
+}
+
+
+def confidence_label(value: object) -> str:
+    return label(CONFIDENCE_LABELS, value)
+
+
+# --------------------------------------------------------------------------- what-if
+
+
+def service_with(base: Any, **changes: Any) -> Any:
+    """A copy of a `models.Service` with some fields changed, validated again (a session
+    longer than the week's minutes raises ValueError like any other bad service)."""
+    from .models import Service
+
+    data = base.model_dump()
+    data.update(changes)
+    minutes = int(data["minutes_per_week"])
+    data["session_minutes"] = min(int(data["session_minutes"]), minutes)
+    current = data.get("current_push_in_minutes")
+    if current is not None:
+        data["current_push_in_minutes"] = min(int(current), minutes)
+    return Service(**data)
+
+
+def blank_service() -> Any:
+    """A new service with every rating at 0, to explore the rules from nothing."""
+    from .models import Service
+
+    return Service(
+        service_id="new-service",
+        student_id="new-student",
+        service="speech_language",
+        minutes_per_week=60,
+        session_minutes=30,
+    )
+
+
+def vignette_services(vignette: Any) -> list[Any]:
+    """A trainer vignette's services as `models.Service` (ids built from the vignette key)."""
+    from .models import Service
+
+    out = []
+    for index, item in enumerate(vignette.services, start=1):
+        out.append(
+            Service(
+                service_id=f"case-{vignette.key}-{index}",
+                student_id=f"case-{vignette.key}",
+                service=item.service,
+                minutes_per_week=item.minutes_per_week,
+                session_minutes=item.session_minutes,
+                group_size=item.group_size,
+                current_model=item.current_model or None,
+                current_push_in_minutes=item.current_push_in_minutes,
+                **item.ratings,
+            )
+        )
+    return out
+
+
+_SOURCE_NUMBERS = {
+    "000": "Push-In Support vs Inclusion Classroom in Education",
+    "001": "Push-in vs. Pull-out Services",
+    "002": 'Why "Pushing In" Benefits All Learners',
+    "003": "What is Push-in vs Pull-out Therapy?",
+}
+
+
+def cite_titles(text: str) -> str:
+    """Replace '(source 003)' shorthand in a vignette's situation with the source's title."""
+    import re
+
+    def title(match: re.Match[str]) -> str:
+        found = _SOURCE_NUMBERS.get(match.group(1))
+        return f"({found})" if found else match.group(0)
+
+    return re.sub(r"\(source (\d{3})\)", title, text)
+
+
+def vignette_title(vignette: Any, deidentified: bool) -> str:
+    """'Case A: Theo Brennan, grade 2' (the name left out in de-identified mode)."""
+    case = f"Case {vignette.key.upper()}"
+    if deidentified:
+        return f"{case}, grade {vignette.grade}"
+    return f"{case}: {vignette.name}, grade {vignette.grade}"
+
+
+def changed_reasons(before: Any, after: Any) -> list[str]:
+    """What changed between two recommendations of the same service, in sentences: the
+    model and split, then each factor whose rating or role as a reason changed."""
+    lines: list[str] = []
+    if (before.recommendation, before.split.pull_out_minutes) != (
+        after.recommendation,
+        after.split.pull_out_minutes,
+    ):
+        lines.append(f"Recommendation: {headline(before)} → {headline(after)}.")
+    old = {c.key: c for c in before.contributions}
+    for c in after.contributions:
+        was = old.get(c.key)
+        if was is None:
+            continue
+        if was.rating != c.rating:
+            note = ""
+            if c.counts and not was.counts:
+                note = "; now a reason"
+            elif was.counts and not c.counts:
+                note = "; no longer a reason"
+            lines.append(f"{cap(c.label)}: rated {was.rating} → {c.rating}{note}.")
+        elif was.counts != c.counts:
+            state = "now a reason" if c.counts else "no longer a reason"
+            lines.append(f"{cap(c.label)}: {state}.")
+        elif abs(was.points - c.points) > 1e-9:
+            lines.append(f"{cap(c.label)}: weight changed ({was.points:g} → {c.points:g} points).")
+    if before.progress_used != after.progress_used:
+        lines.append(
+            "Progress data: " + ("now counted." if after.progress_used else "no longer counted.")
+        )
+    return lines
+
+
+def provider_minutes(service: Any, push_in: int, pull_out: int, rules: Any = None) -> float:
+    """Weekly provider minutes one service takes under a split: push-in minutes are spent in
+    the student's own class; pull-out minutes are shared by the group."""
+    divide = True
+    if rules is not None and getattr(rules, "staffing", None) is not None:
+        divide = bool(getattr(rules.staffing, "pull_out_divide_by_group_size", True))
+    group = max(1, int(service.group_size)) if divide else 1
+    return float(push_in) + float(pull_out) / group
+
+
+# --------------------------------------------------------------------------- trainer map
+
+SHORT_MODEL: dict[str, str] = {"push_in": "IN", "hybrid": "SPLIT", "pull_out": "OUT"}
+
+
+def decision_map(service: Any, rules: Any, x_factor: str, y_factor: str) -> pd.DataFrame:
+    """The recommendation for every pair of ratings (0-3) of two factors, the service's other
+    ratings held fixed: 16 services scored in one batch by the engine.
+
+    Columns x, y (ratings), model (code), recommendation (label), split (text), short (cell
+    text), current (True where the pair is the service's own ratings).
+    """
+    from .engine import score_frame, service_frame
+
+    if x_factor == y_factor:
+        raise ValueError("pick two different factors")
+    base = service_frame(service)
+    grid = base.loc[base.index.repeat(16)].reset_index(drop=True)
+    xs = np.tile(np.arange(4), 4)
+    ys = np.repeat(np.arange(4), 4)
+    grid[x_factor] = xs
+    grid[y_factor] = ys
+    grid["service_id"] = [f"cell-{x}-{y}" for x, y in zip(xs, ys, strict=True)]
+    scored = score_frame(grid, rules)
+    own_x, own_y = int(getattr(service, x_factor)), int(getattr(service, y_factor))
+    model = scored["recommendation"].astype(str)
+    return pd.DataFrame(
+        {
+            "x": xs,
+            "y": ys,
+            "model": model.to_numpy(),
+            "recommendation": model.map(model_label).to_numpy(),
+            "split": [
+                split_text(a, b)
+                for a, b in zip(scored["push_in_minutes"], scored["pull_out_minutes"], strict=True)
+            ],
+            "short": model.map(SHORT_MODEL).to_numpy(),
+            "current": (xs == own_x) & (ys == own_y),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- factor tables
+
+SIDE_LABELS: dict[str, str] = {
+    "pull_out": "Toward a separate room",
+    "push_in": "Toward the classroom",
+    "implementation": "School logistics (never changes the recommendation)",
+}
+
+
+def cap(text: str) -> str:
+    """First letter upper case ('intensity of instruction' -> 'Intensity of instruction')."""
+    return text[:1].upper() + text[1:] if text else text
+
+
+def term_lines(rules: Any = None) -> list[str]:
+    """'Push-in: ...' definitions, the rule set's words where it has them, and LRE."""
+    lines = []
+    terms = getattr(rules, "terms", None) or {}
+    for key in ("push_in", "pull_out", "hybrid"):
+        term = terms.get(key) if isinstance(terms, Mapping) else None
+        if term is not None:
+            lines.append(f"{cap(term.label)}: {term.definition}")
+        else:
+            lines.append(TERMS[key])
+    lines.append(TERMS["lre"])
+    return lines
+
+
+def ratings_table(service: Any, rules: Any) -> pd.DataFrame:
+    """The service's ratings in words: factor, which way it pulls, rating, what it means."""
+    rows = []
+    for factor in rules.factors:
+        rating = int(getattr(service, factor.key))
+        rows.append(
+            {
+                "factor": cap(factor.label),
+                "pulls": SIDE_LABELS.get(factor.direction, factor.direction),
+                "rating": rating,
+                "meaning": factor.meanings[rating],
+            }
+        )
+    return pd.DataFrame(rows, columns=["factor", "pulls", "rating", "meaning"])

@@ -1,0 +1,404 @@
+"""What the pages show, computed: caseload table and counts, provider load, uploads and exports,
+decision history, audit log, trainer scoring and chart builders."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from pushin_rules import dashboard_charts, synth, trainer, views
+from pushin_rules.district import District
+from pushin_rules.errors import DistrictError
+from pushin_rules.loader import load_district, parse_district
+from pushin_rules.privacy import PSEUDONYM, display_labels
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> District:
+    folder = tmp_path_factory.mktemp("district")
+    synth.write(synth.generate(20, seed=3), folder)
+    return load_district(folder)
+
+
+@pytest.fixture(scope="module")
+def recs(district: District) -> pd.DataFrame:
+    recommend = pytest.importorskip("pushin_rules.recommend")
+    recommend_district = recommend.recommend_district
+    from pushin_rules.rules import load_rules
+
+    return recommend_district(district, load_rules())
+
+
+@pytest.fixture(scope="module")
+def names(district: District) -> pd.Series:
+    return display_labels(district.students, None)
+
+
+@pytest.fixture(scope="module")
+def pseudonyms(district: District) -> pd.Series:
+    return display_labels(district.students, PSEUDONYM)
+
+
+# ----------------------------------------------------------------------------- words
+
+
+def test_labels_are_plain_words() -> None:
+    assert views.model_label("push_in") == "Push-in"
+    assert views.model_label(None) == "Not set"
+    assert views.service_label("speech_language") == "Speech-language therapy"
+    assert views.progress_label("insufficient_data") == "Too few scores yet"
+    assert views.label({}, "something_new") == "Something new"
+
+
+def test_split_text() -> None:
+    assert views.split_text(30, 30) == "30 min in class + 30 min out of class"
+    assert views.split_text(60, 0) == "60 min a week in class"
+    assert views.split_text(0, 45.0) == "45 min a week out of class"
+    assert views.split_text(float("nan"), 0) == "no minutes"
+
+
+def test_confidence_text() -> None:
+    assert views.confidence_text("close_call") == "close call"
+    assert views.confidence_text(0.8) == "80%"
+    assert views.confidence_text(None) == ""
+
+
+# ----------------------------------------------------------------------------- caseload
+
+
+def test_caseload_table_has_one_row_per_service_and_no_names_when_deidentified(
+    district: District, recs: pd.DataFrame, names: pd.Series, pseudonyms: pd.Series
+) -> None:
+    table = views.caseload_table(recs, district, pseudonyms)
+    assert list(table.columns) == list(views.CASELOAD_COLUMNS)
+    assert len(table) == len(district.services)
+    text = table.to_csv()
+    for name in names:
+        assert name not in text
+    named = views.caseload_table(recs, district, names)
+    assert set(named["student"]) <= set(names)
+
+
+def test_caseload_table_matches_the_engine(
+    district: District, recs: pd.DataFrame, names: pd.Series
+) -> None:
+    table = views.caseload_table(recs, district, names).set_index("service_id")
+    for row in recs.head(10).to_dict("records"):
+        assert table.loc[row["service_id"], "recommendation"] == views.model_label(
+            row["recommendation"]
+        )
+
+
+def test_caseload_counts(district: District, recs: pd.DataFrame) -> None:
+    from pushin_rules.progress import goal_summary
+
+    goals = goal_summary(district)
+    counts = views.caseload_counts(recs, goals)
+    assert counts.services == len(recs)
+    assert counts.differs == int((recs["recommendation"] != recs["current_model"].fillna("")).sum())
+    assert counts.change_goals == int((goals["decision"] == "change").sum())
+    assert 0 <= counts.close_calls <= counts.services
+
+
+def test_caseload_counts_of_an_empty_district() -> None:
+    empty = views.caseload_counts(pd.DataFrame(columns=["service_id", "student_id"]), None)
+    assert empty == views.CaseloadCounts(0, 0, 0, 0, 0)
+
+
+def test_filters_keep_what_is_asked(
+    district: District, recs: pd.DataFrame, names: pd.Series
+) -> None:
+    table = views.caseload_table(recs, district, names)
+    everything = views.filter_caseload(table, views.CaseloadFilter())
+    assert len(everything) == len(table)
+    speech = views.filter_caseload(
+        table, views.CaseloadFilter(services=("Speech-language therapy",))
+    )
+    assert len(speech) and (speech["service"] == "Speech-language therapy").all()
+    differs = views.filter_caseload(table, views.CaseloadFilter(only_differs=True))
+    assert differs["differs"].all()
+    first = str(table["student"].iloc[0])
+    found = views.filter_caseload(table, views.CaseloadFilter(text=first[:4].lower()))
+    assert first in set(found["student"])
+
+
+def test_empty_caseload_table() -> None:
+    empty = District.empty()
+    table = views.caseload_table(
+        pd.DataFrame(columns=["service_id", "student_id"]), empty, pd.Series(dtype=object)
+    )
+    assert table.empty and list(table.columns) == list(views.CASELOAD_COLUMNS)
+    assert views.filter_caseload(table, views.CaseloadFilter(only_differs=True)).empty
+    assert views.options(table, "school") == []
+
+
+def test_student_choices_follow_the_labels(district: District, pseudonyms: pd.Series) -> None:
+    ids = views.student_choices(district, pseudonyms)
+    assert sorted(ids) == sorted(district.students["student_id"])
+    shown = [pseudonyms[i].lower() for i in ids]
+    assert shown == sorted(shown)
+
+
+# ----------------------------------------------------------------------------- data page
+
+
+def test_templates_make_a_valid_district() -> None:
+    with zipfile.ZipFile(io.BytesIO(views.templates_zip())) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    district = parse_district(files, source="templates")
+    assert len(district.students) == 1 and len(district.services) == 1
+
+
+def test_district_zip_round_trips_and_hides_names(
+    district: District, names: pd.Series, pseudonyms: pd.Series
+) -> None:
+    plain = views.district_zip(district)
+    files, notes = views.uploaded_files([("district.zip", plain)])
+    assert notes == []
+    again = parse_district(files)
+    assert list(again.students["name"]) == list(district.students["name"])
+    hidden = views.district_zip(district, pseudonyms)
+    with zipfile.ZipFile(io.BytesIO(hidden)) as archive:
+        text = b"".join(archive.read(n) for n in archive.namelist()).decode()
+    for name in names:
+        assert name not in text
+
+
+def test_uploaded_files_sorts_out_names() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("export/Students.csv", "a")
+        archive.writestr("export/readme.txt", "x")
+        archive.writestr("__MACOSX/export/._students.csv", "junk")
+    files, notes = views.uploaded_files(
+        [
+            ("bundle.zip", buffer.getvalue()),
+            ("services.csv", b"b"),
+            ("other.csv", b"c"),
+            ("broken.zip", b"not a zip"),
+        ]
+    )
+    assert files == {"students.csv": b"a", "services.csv": b"b"}
+    assert any("other.csv" in n for n in notes)
+    assert any("broken.zip" in n for n in notes)
+
+
+def test_problems_frame_lists_every_problem() -> None:
+    with pytest.raises(DistrictError) as caught:
+        parse_district(
+            {
+                "students.csv": "student_id,name,grade,school_id\nS1,Ana,14,A\nS1,Bo,3,A\n",
+                "services.csv": "service_id\n",
+            }
+        )
+    frame = views.problems_frame(caught.value)
+    assert len(frame) == len(caught.value.problems)
+    assert {"file", "row", "column", "value", "expected"} <= set(frame.columns)
+    assert (frame["file"] == "students.csv").any()
+
+
+def test_district_counts(district: District) -> None:
+    counts = views.district_counts(district).set_index("file")["rows"]
+    assert counts["students.csv"] == len(district.students)
+
+
+# ----------------------------------------------------------------------------- history
+
+
+def test_decisions_table_newest_first_in_plain_words(district: District) -> None:
+    services = district.services
+    sid = str(services["service_id"].iloc[0])
+    rows = [
+        {
+            "id": 1,
+            "service_id": sid,
+            "recommendation": "hybrid",
+            "rec_push_in_minutes": 30,
+            "rec_pull_out_minutes": 30,
+            "decision": "adopted",
+            "decided_model": "hybrid",
+            "decided_push_in_minutes": 30,
+            "decided_pull_out_minutes": 30,
+            "rationale": "",
+            "attendees": ["Parent", "SLP"],
+            "meeting_date": "2026-01-10",
+            "recorded_by": "local user",
+            "rules_name": "Rules",
+            "rules_version": "1.0.0",
+            "superseded_by": 2,
+        },
+        {
+            "id": 2,
+            "service_id": sid,
+            "recommendation": "hybrid",
+            "rec_push_in_minutes": 30,
+            "rec_pull_out_minutes": 30,
+            "decision": "overridden",
+            "decided_model": "pull_out",
+            "decided_push_in_minutes": 0,
+            "decided_pull_out_minutes": 60,
+            "rationale": "=cmd() needs the quiet room",
+            "attendees": ["Parent"],
+            "meeting_date": "2026-01-10",
+            "recorded_by": "local user",
+            "rules_name": "Rules",
+            "rules_version": "1.0.0",
+            "superseded_by": None,
+        },
+    ]
+    table = views.decisions_table(rows, services)
+    assert list(table.columns) == list(views.DECISION_COLUMNS)
+    assert list(table["decision"]) == ["Overridden", "Adopted"]
+    assert table["decided"].iloc[0] == "Pull-out: 60 min a week out of class"
+    assert list(table["status"]) == ["Current", "Corrected later"]
+    assert table["attendees"].iloc[1] == "Parent, SLP"
+    assert views.decisions_table([], services).empty
+
+
+def test_audit_table() -> None:
+    log = pd.DataFrame(
+        {
+            "when": pd.to_datetime(["2026-01-10 09:30"], utc=True),
+            "who": ["a@b.org"],
+            "action": ["record_decision"],
+            "details": ["decision 1"],
+        }
+    )
+    table = views.audit_table(log)
+    assert table.iloc[0].to_dict() == {
+        "when": "2026-01-10 09:30 UTC",
+        "who": "a@b.org",
+        "what": "Recorded a decision",
+        "details": "decision 1",
+    }
+    assert views.audit_table(log.iloc[0:0]).empty
+
+
+# ----------------------------------------------------------------------------- trainer
+
+
+@pytest.mark.parametrize(
+    ("pick", "answer", "correct", "close"),
+    [
+        ("push_in", "push_in", True, False),
+        ("hybrid", "pull_out", False, True),
+        ("push_in", "pull_out", False, False),
+    ],
+)
+def test_quiz_scoring(pick: str, answer: str, correct: bool, close: bool) -> None:
+    result = trainer.score_pick(pick, answer)
+    assert (result.correct, result.close) == (correct, close)
+    tally = trainer.QuizTally().add(result)
+    assert tally.asked == 1 and tally.correct == int(correct)
+
+
+def test_quiz_rejects_unknown_models() -> None:
+    with pytest.raises(ValueError):
+        trainer.score_pick("inclusion", "push_in")
+
+
+def test_comparison_cites_the_source_titles() -> None:
+    titles = {
+        trainer.SOURCE_000,
+        trainer.SOURCE_001,
+        trainer.SOURCE_002,
+        trainer.SOURCE_003,
+    }
+    cited = {s for a in trainer.ARRANGEMENTS for s in a.sources}
+    assert titles <= cited
+    assert [a.key for a in trainer.ARRANGEMENTS] == ["inclusion", "push_in", "pull_out"]
+    assert all(a.offers and a.costs for a in trainer.ARRANGEMENTS)
+
+
+# ----------------------------------------------------------------------------- charts
+
+
+def test_provider_load_chart_is_aggregated(district: District, recs: pd.DataFrame) -> None:
+    load = views.provider_load(recs, district)
+    assert len(load) == load["provider_id"].nunique()
+    long = views.provider_load_long(load)
+    assert len(long) == 2 * len(load)
+    chart = dashboard_charts.provider_load_chart(long)
+    spec = chart.to_dict()
+    rows = sum(len(v) for v in spec.get("datasets", {}).values())
+    assert rows <= 2 * dashboard_charts.MAX_PROVIDERS
+    assert isinstance(chart, alt.TopLevelMixin)
+
+
+def test_charts_of_nothing_still_build() -> None:
+    long = views.provider_load_long(views.provider_load(pd.DataFrame(), District.empty()))
+    assert long.empty
+    dashboard_charts.provider_load_chart(long).to_dict()
+
+
+def test_files_are_importable_without_streamlit() -> None:
+    for module in (views, trainer, dashboard_charts):
+        assert "streamlit" not in Path(module.__file__).read_text()
+
+
+# ----------------------------------------------------------------------------- what-if
+
+
+def test_decision_map_scores_every_pair_and_marks_the_case() -> None:
+    from pushin_rules.engine import recommend
+    from pushin_rules.rules import load_rules
+
+    rules = load_rules()
+    service = views.vignette_services(synth.VIGNETTES[0])[1]
+    grid = views.decision_map(service, rules, "intensity", "generalization")
+    assert len(grid) == 16 and grid["current"].sum() == 1
+    own = grid[grid["current"]].iloc[0]
+    assert own["model"] == recommend(service, rules).recommendation.value
+    for row in grid.head(4).to_dict("records"):
+        changed = views.service_with(service, intensity=row["x"], generalization=row["y"])
+        assert recommend(changed, rules).recommendation.value == row["model"]
+    chart = dashboard_charts.decision_map_chart(grid, "Intensity", "Generalization")
+    assert len(chart.to_dict()["datasets"]) == 1
+    with pytest.raises(ValueError):
+        views.decision_map(service, rules, "intensity", "intensity")
+
+
+def test_changed_reasons_name_the_rating_and_the_new_model() -> None:
+    from pushin_rules.engine import recommend
+    from pushin_rules.rules import load_rules
+
+    rules = load_rules()
+    service = views.vignette_services(synth.VIGNETTES[0])[1]
+    before = recommend(service, rules)
+    after = recommend(views.service_with(service, intensity=0, specialized_setting=0), rules)
+    lines = views.changed_reasons(before, after)
+    assert lines[0].startswith("Recommendation: Pull-out")
+    assert any(line.startswith("Intensity of instruction: rated 2 → 0") for line in lines)
+    assert views.changed_reasons(before, before) == []
+
+
+def test_service_with_keeps_the_service_valid() -> None:
+    service = views.blank_service()
+    shorter = views.service_with(service, minutes_per_week=20)
+    assert shorter.session_minutes == 20
+    with pytest.raises(ValueError):
+        views.service_with(service, intensity=7)
+
+
+def test_vignette_titles_hide_names_when_asked() -> None:
+    vignette = synth.VIGNETTES[0]
+    assert vignette.name in views.vignette_title(vignette, False)
+    assert vignette.name not in views.vignette_title(vignette, True)
+    assert "source 003" not in views.cite_titles(vignette.situation)
+
+
+def test_ratings_table_and_terms() -> None:
+    from pushin_rules.rules import load_rules
+
+    rules = load_rules()
+    service = views.vignette_services(synth.VIGNETTES[2])[0]
+    table = views.ratings_table(service, rules)
+    assert len(table) == len(rules.factors)
+    assert table["factor"].str[0].str.isupper().all()
+    lines = views.term_lines(rules)
+    assert lines[0].startswith("Push-in:") and lines[-1].startswith("LRE")
