@@ -1,0 +1,951 @@
+"""The recommendation engine: push-in, pull-out or hybrid for each service, with its reasons,
+feasibility notes and tipping points, written once over arrays (one service or a district).
+
+Scoring (every number comes from the rule set, `rules.toml`):
+
+- pull-out points = sum of weight x rating over the pull-out factors, plus progress evidence
+  toward more intensity; push-in points likewise (plus evidence toward generalizing).
+  `score` = pull-out points - push-in points (positive: toward pull-out); `margin` = |score|.
+- `rule` says which step decided:
+  1. `presumption`: pull-out points below `min_pull_out_points` (or none at all) -> push_in.
+     Pull-out minutes therefore always come with a stated reason (34 CFR 300.114).
+  2. `both_strong`: a pull-out and a push-in factor both rated `strong_rating` -> hybrid.
+  3. `close_call`: |score| <= `close_call_margin` -> hybrid.
+  4. `balance`: the side with more points wins (an exact tie stays in class).
+  5. `single_session`: a hybrid was called for but the service has fewer than two whole
+     sessions a week, so it cannot be split; the session goes where `balance` points.
+- Hybrid split: sessions = minutes_per_week // session_minutes (whole sessions); pull-out
+  sessions = the pull-out share of points x sessions, rounded by `split_rounding` and kept
+  within 1..sessions-1; pull_out_minutes = pull-out sessions x session_minutes. Minutes that
+  do not make a whole session (minutes_per_week % session_minutes) stay in class, so the
+  minutes always add up exactly.
+- `confidence`: `clear` when |score| >= `clear_margin` or when nothing pulls out at all;
+  `leaning` when |score| > `close_call_margin`; otherwise `close_call`.
+- Implementation factors (staffing_limit, collaboration_limit, classroom_crowding) are never
+  read by the scoring: they only produce feasibility notes (rated `feasibility_note_from` or
+  more, with a note for a setting the recommendation uses).
+- `reasons`: factor keys that drove the result, strongest (most points) first: pull-out
+  factors for pull_out, push-in factors for push_in, both for hybrid; plus the pseudo-keys
+  `progress_evidence` (progress data added points toward a setting the result uses) and
+  `lre_presumption` (the presumption decided; listed last).
+- `feasibility_notes` in frames: `;`-joined implementation factor keys whose note applies
+  (the full sentences are in `recommend()` and in `rules.toml`).
+- `tipping_points`: for each need factor, the smallest change of its rating that changes the
+  recommendation (both directions when equally small), ordered by size of change then factor
+  order, written `intensity 3->1: push_in` and joined with `;`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel, ConfigDict
+
+from .models import FACTORS, DeliveryModel, Service
+from .rules import RuleSet, Thresholds
+
+RECOMMENDATIONS: tuple[str, ...] = ("push_in", "pull_out", "hybrid")
+PUSH_IN, PULL_OUT, HYBRID = 0, 1, 2
+DECISION_RULES: tuple[str, ...] = (
+    "presumption",
+    "both_strong",
+    "close_call",
+    "balance",
+    "single_session",
+)
+_PRESUMPTION, _BOTH, _CLOSE, _BALANCE, _SINGLE = range(5)
+CONFIDENCES: tuple[str, ...] = ("clear", "leaning", "close_call")
+_CLEAR, _LEANING, _CLOSE_CALL = range(3)
+REASON_PROGRESS = "progress_evidence"
+REASON_PRESUMPTION = "lre_presumption"
+NO_DATA = "no_data"
+# Goal decisions, most urgent first (the progress analytics' vocabulary).
+GOAL_DECISIONS: tuple[str, ...] = ("change", "continue", "raise_goal", "insufficient_data")
+
+SCORE_COLUMNS: tuple[str, ...] = (
+    "service_id",
+    "recommendation",
+    "push_in_minutes",
+    "pull_out_minutes",
+    "push_in_sessions",
+    "pull_out_sessions",
+    "pull_out_points",
+    "push_in_points",
+    "score",
+    "margin",
+    "confidence",
+    "rule",
+    "reasons",
+    "feasibility_notes",
+    "tipping_points",
+    "progress_used",
+    "progress_decision",
+    "progress_note",
+)
+EVIDENCE_COLUMNS: tuple[str, ...] = (
+    "service_id",
+    "progress_decision",
+    "evidence_points",
+    "evidence_note",
+)
+REQUIRED_COLUMNS: tuple[str, ...] = ("service_id", "minutes_per_week", "session_minutes", *FACTORS)
+
+_EPS = 1e-9  # points are sums of decimal weights; compare them with a little slack
+
+
+# ------------------------------------------------------------------------------ the rule set
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The rule set as arrays, in the rule set's factor order."""
+
+    need: tuple[str, ...]
+    weight: np.ndarray  # per need factor
+    pulls: np.ndarray  # bool per need factor: True pull-out, False push-in
+    impl: tuple[str, ...]
+    impl_push_note: np.ndarray  # bool per implementation factor
+    impl_pull_note: np.ndarray
+    th: Thresholds
+
+
+def _plan(rules: RuleSet) -> _Plan:
+    need = rules.need_factors
+    impl = rules.implementation_factors
+    return _Plan(
+        need=tuple(f.key for f in need),
+        weight=np.array([f.weight for f in need], dtype=float),
+        pulls=np.array([f.direction == "pull_out" for f in need], dtype=bool),
+        impl=tuple(f.key for f in impl),
+        impl_push_note=np.array(["push_in" in f.notes for f in impl], dtype=bool),
+        impl_pull_note=np.array(["pull_out" in f.notes for f in impl], dtype=bool),
+        th=rules.thresholds,
+    )
+
+
+# ------------------------------------------------------------------------------ the decision
+
+
+def _decide(
+    pull: np.ndarray,
+    push: np.ndarray,
+    strong_pull: np.ndarray,
+    strong_push: np.ndarray,
+    can_split: np.ndarray,
+    th: Thresholds,
+    with_rule: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Recommendation (and rule) codes from the points: the one place the decision is made.
+
+    The tipping-point passes call it without the rule, which they do not need.
+    """
+    score = pull - push
+    # No pull-out reason at all is push-in whatever the thresholds say.
+    presumption = pull < max(th.min_pull_out_points - _EPS, 2 * _EPS)
+    wants_split = np.abs(score) <= th.close_call_margin + _EPS
+    if th.hybrid_when_both_strong:
+        both = strong_pull & strong_push
+        wants_split |= both
+    wants_split &= ~presumption
+    rec = (score > _EPS).astype(np.int8)  # PULL_OUT (1) or PUSH_IN (0): the balance
+    rec[wants_split & can_split] = HYBRID
+    rec[presumption] = PUSH_IN
+    if not with_rule:
+        return rec, None
+    rule = np.full(len(rec), _BALANCE, dtype=np.int8)
+    if th.hybrid_when_both_strong:
+        rule[wants_split & ~both] = _CLOSE
+        rule[wants_split & both] = _BOTH
+    else:
+        rule[wants_split] = _CLOSE
+    rule[wants_split & ~can_split] = _SINGLE
+    rule[presumption] = _PRESUMPTION
+    return rec, rule
+
+
+@dataclass
+class _Scored:
+    """Every array the frame and the explanation are built from (one row per service)."""
+
+    plan: _Plan
+    ids: np.ndarray
+    minutes: np.ndarray
+    session: np.ndarray
+    ratings: np.ndarray  # (n, need) int
+    impl_ratings: np.ndarray  # (n, impl) int
+    evidence: np.ndarray  # signed points, + toward pull-out
+    progress_decision: np.ndarray
+    progress_note: np.ndarray
+    pull: np.ndarray  # total pull-out points (factors + evidence)
+    push: np.ndarray
+    rec: np.ndarray
+    rule: np.ndarray
+    confidence: np.ndarray
+    full_sessions: np.ndarray
+    pull_sessions: np.ndarray
+    push_sessions: np.ndarray
+    pull_minutes: np.ndarray
+    reason_order: np.ndarray  # (n, need + 2) column codes, -1 past the last reason
+    tip_step: np.ndarray  # (need, n) smallest rating change that flips the result; 0: none
+    tip_down: np.ndarray  # (need, n) new recommendation if lowered by tip_step; -1: none
+    tip_up: np.ndarray  # (need, n) new recommendation if raised by tip_step; -1: none
+    feasible_note: np.ndarray  # (n, impl) the factor's note applies
+
+    @property
+    def score(self) -> np.ndarray:
+        return self.pull - self.push
+
+
+def _evaluate(services: pd.DataFrame, rules: RuleSet, evidence: pd.DataFrame | None) -> _Scored:
+    missing = [c for c in REQUIRED_COLUMNS if c not in services.columns]
+    if missing:
+        raise ValueError("services frame lacks columns: " + ", ".join(missing))
+    plan = _plan(rules)
+    th = plan.th
+    n = len(services)
+    ids = services["service_id"].to_numpy(dtype=object)
+    minutes = services["minutes_per_week"].to_numpy(dtype=np.int64)
+    session = services["session_minutes"].to_numpy(dtype=np.int64)
+    ratings = _matrix(services, plan.need)
+    impl_ratings = _matrix(services, plan.impl)
+    ev_points, decision, note = _align_evidence(ids, evidence, rules)
+
+    contrib = ratings * plan.weight  # (n, need)
+    ev_pull = np.maximum(ev_points, 0.0)
+    ev_push = np.maximum(-ev_points, 0.0)
+    pull = np.round(contrib[:, plan.pulls].sum(axis=1) + ev_pull, 9)
+    push = np.round(contrib[:, ~plan.pulls].sum(axis=1) + ev_push, 9)
+    strong = ratings >= th.strong_rating
+    n_strong_pull = strong[:, plan.pulls].sum(axis=1)
+    n_strong_push = strong[:, ~plan.pulls].sum(axis=1)
+    full = minutes // session
+    can_split = full >= 2
+    rec, rule = _decide(pull, push, n_strong_pull > 0, n_strong_push > 0, can_split, th)
+
+    # Hybrid split in whole sessions; leftover minutes stay in class.
+    total = pull + push
+    share = np.divide(pull, total, out=np.full(n, 0.5), where=total > _EPS)
+    raw = share * full
+    if th.split_rounding == "down":
+        k = np.floor(raw + _EPS)
+    elif th.split_rounding == "up":
+        k = np.ceil(raw - _EPS)
+    else:  # nearest, a tie stays in class
+        k = np.ceil(raw - 0.5 - _EPS)
+    k = np.clip(k, 1, np.maximum(full - 1, 1)).astype(np.int64)
+    per_week = np.maximum(1, np.round(minutes / session)).astype(np.int64)
+    pull_minutes = np.select([rec == HYBRID, rec == PULL_OUT], [k * session, minutes], 0)
+    pull_sessions = np.select([rec == HYBRID, rec == PULL_OUT], [k, per_week], 0)
+    push_sessions = np.select([rec == HYBRID, rec == PUSH_IN], [full - k, per_week], 0)
+
+    margin = np.abs(pull - push)
+    confidence = np.where(
+        margin >= th.clear_margin - _EPS,
+        _CLEAR,
+        np.where(margin > th.close_call_margin + _EPS, _LEANING, _CLOSE_CALL),
+    )
+    confidence = np.where(pull <= _EPS, _CLEAR, confidence).astype(np.int8)
+
+    reason_order = _reason_order(plan, ratings, contrib, ev_points, rec, rule)
+    tip_step, tip_down, tip_up = _tipping(
+        plan, ratings, pull, push, n_strong_pull, n_strong_push, can_split, rec
+    )
+    uses_push = rec != PULL_OUT
+    uses_pull = rec != PUSH_IN
+    feasible_note = (impl_ratings >= th.feasibility_note_from) & (
+        (plan.impl_push_note & uses_push[:, None]) | (plan.impl_pull_note & uses_pull[:, None])
+    )
+    return _Scored(
+        plan=plan,
+        ids=ids,
+        minutes=minutes,
+        session=session,
+        ratings=ratings,
+        impl_ratings=impl_ratings,
+        evidence=ev_points,
+        progress_decision=decision,
+        progress_note=note,
+        pull=pull,
+        push=push,
+        rec=rec,
+        rule=rule,
+        confidence=confidence,
+        full_sessions=full,
+        pull_sessions=pull_sessions,
+        push_sessions=push_sessions,
+        pull_minutes=pull_minutes.astype(np.int64),
+        reason_order=reason_order,
+        tip_step=tip_step,
+        tip_down=tip_down,
+        tip_up=tip_up,
+        feasible_note=feasible_note,
+    )
+
+
+def _matrix(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    if not keys:
+        return np.zeros((len(frame), 0), dtype=np.int64)
+    return np.column_stack([frame[k].to_numpy(dtype=np.int64) for k in keys])
+
+
+def _align_evidence(
+    ids: np.ndarray, evidence: pd.DataFrame | None, rules: RuleSet
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    n = len(ids)
+    points = np.zeros(n)
+    decision = np.full(n, NO_DATA, dtype=object)
+    note = np.full(n, rules.wording.evidence_none, dtype=object)
+    if evidence is None or evidence.empty:
+        return points, decision, note
+    evidence = evidence.drop_duplicates("service_id", keep="first")
+    at = pd.Index(evidence["service_id"].to_numpy(dtype=object)).get_indexer(ids)
+    found = at >= 0
+    rows = at[found]
+    points[found] = evidence["evidence_points"].to_numpy(dtype=float)[rows]
+    if "progress_decision" in evidence:
+        decision[found] = evidence["progress_decision"].to_numpy(dtype=object)[rows]
+    if "evidence_note" in evidence:
+        note[found] = evidence["evidence_note"].to_numpy(dtype=object)[rows]
+    return points, decision, note
+
+
+def _reason_order(
+    plan: _Plan,
+    ratings: np.ndarray,
+    contrib: np.ndarray,
+    ev_points: np.ndarray,
+    rec: np.ndarray,
+    rule: np.ndarray,
+) -> np.ndarray:
+    """Per row, the reason columns strongest first (columns: need factors, progress
+    evidence, presumption); -1 fills the places after the last reason."""
+    uses_pull = (rec != PUSH_IN)[:, None]
+    uses_push = (rec != PULL_OUT)[:, None]
+    side_used = np.where(plan.pulls[None, :], uses_pull, uses_push)
+    counts = side_used & (ratings > 0) & (contrib > _EPS)
+    strength = np.where(counts, contrib, -1.0)
+    ev_counts = ((ev_points > _EPS) & uses_pull[:, 0]) | ((ev_points < -_EPS) & uses_push[:, 0])
+    ev_strength = np.where(ev_counts, np.abs(ev_points), -1.0)
+    presumption_strength = np.where(rule == _PRESUMPTION, 0.0, -1.0)  # after every factor
+    strength = np.column_stack([strength, ev_strength, presumption_strength])
+    order = np.argsort(-strength, axis=1, kind="stable")
+    ranked = np.take_along_axis(strength, order, axis=1)
+    return np.where(ranked >= 0, order, -1)
+
+
+def _tipping(
+    plan: _Plan,
+    ratings: np.ndarray,
+    pull: np.ndarray,
+    push: np.ndarray,
+    n_strong_pull: np.ndarray,
+    n_strong_push: np.ndarray,
+    can_split: np.ndarray,
+    rec: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rescore with each need factor set to each rating 0-3 (need x 4 passes over arrays);
+    per factor, keep the smallest rating change that changes the recommendation, downward
+    and upward when both are equally small."""
+    th = plan.th
+    k, n = len(plan.need), len(rec)
+    step = np.zeros((k, n), dtype=np.int8)
+    down = np.full((k, n), -1, dtype=np.int8)
+    up = np.full((k, n), -1, dtype=np.int8)
+    for j in range(k):
+        r = ratings[:, j]
+        was_strong = r >= th.strong_rating
+        new = np.empty((4, n), dtype=np.int8)
+        for v in range(4):
+            delta = plan.weight[j] * (v - r)
+            now_strong = v >= th.strong_rating
+            if plan.pulls[j]:
+                s_pull = (n_strong_pull - was_strong + now_strong) > 0
+                new[v] = _decide(
+                    pull + delta, push, s_pull, n_strong_push > 0, can_split, th, with_rule=False
+                )[0]
+            else:
+                s_push = (n_strong_push - was_strong + now_strong) > 0
+                new[v] = _decide(
+                    pull, push + delta, n_strong_pull > 0, s_push, can_split, th, with_rule=False
+                )[0]
+        # Smallest changed step per row, then which side(s) reach it (elementwise, no gathers).
+        r8 = r.astype(np.int8)
+        signed = [np.int8(v) - r8 for v in range(4)]  # to - from
+        changed = [new[v] != rec for v in range(4)]
+        smallest = np.full(n, 9, dtype=np.int8)
+        for v in range(4):
+            smallest = np.minimum(smallest, np.where(changed[v], np.abs(signed[v]), 9))
+        for v in range(4):
+            at = changed[v] & (np.abs(signed[v]) == smallest)
+            if v < 3:
+                np.copyto(down[j], new[v], where=at & (signed[v] < 0))
+            if v > 0:
+                np.copyto(up[j], new[v], where=at & (signed[v] > 0))
+        step[j] = np.where(smallest == 9, 0, smallest)
+    return step, down, up
+
+
+# ------------------------------------------------------------------------------ progress evidence
+
+
+def progress_evidence(
+    services: pd.DataFrame, goal_summary: pd.DataFrame | None, rules: RuleSet
+) -> pd.DataFrame:
+    """Per service: the progress decision, signed evidence points and the sentences citing
+    the data (one line per goal, joined with a newline). Columns `EVIDENCE_COLUMNS`.
+
+    A service whose most urgent goal decision is `change` gets `evidence_change_points`
+    toward pull-out (more intensity). One whose decision is `raise_goal` with scores taken in
+    pull-out (the goal's last setting, or the service's current model when the scores carry
+    no setting) gets `evidence_raise_goal_points` toward push-in, to generalize. `continue`,
+    `insufficient_data` and services without goals (`no_data`) add nothing: the ratings decide.
+    """
+    ids = services["service_id"].to_numpy(dtype=object)
+    wording, th = rules.wording, rules.thresholds
+    out = pd.DataFrame(
+        {
+            "service_id": ids,
+            "progress_decision": np.full(len(ids), NO_DATA, dtype=object),
+            "evidence_points": np.zeros(len(ids)),
+            "evidence_note": np.full(len(ids), wording.evidence_none, dtype=object),
+        }
+    )
+    if goal_summary is None or goal_summary.empty:
+        return out
+    service_at = pd.Index(ids).get_indexer(goal_summary["service_id"].to_numpy(dtype=object))
+    goals = goal_summary[service_at >= 0].reset_index(drop=True)
+    service_at = service_at[service_at >= 0]
+    if goals.empty:
+        return out
+    decision = goals["decision"].to_numpy(dtype=object)
+    urgency = pd.Categorical(decision, categories=list(GOAL_DECISIONS)).codes
+    if (urgency < 0).any():
+        raise ValueError("goal decisions must be one of " + ", ".join(GOAL_DECISIONS))
+    current = (
+        services["current_model"].to_numpy(dtype=object)[service_at]
+        if "current_model" in services
+        else np.full(len(goals), "", dtype=object)
+    )
+    last = goals["last_setting"].fillna("").to_numpy(dtype=object)
+    setting = np.where(last == "", current, last)
+    under_pull_out = setting == DeliveryModel.pull_out.value
+    phrase = np.select(
+        [setting == DeliveryModel.push_in.value, under_pull_out],
+        [wording.setting_push_in, wording.setting_pull_out],
+        wording.setting_unknown,
+    ).astype(object)
+    fields = {
+        "goal_id": goals["goal_id"].to_numpy(dtype=object),
+        "four_point_detail": goals["four_point_detail"].fillna("").to_numpy(dtype=object),
+        "trend_detail": goals["trend_detail"].fillna("").to_numpy(dtype=object),
+        "setting_phrase": phrase,
+        "points": goals["points"].astype("int64").astype(str).to_numpy(dtype=object),
+    }
+    raise_pull = (decision == "raise_goal") & under_pull_out
+    templates = np.select(
+        [decision == "change", raise_pull, decision == "raise_goal", decision == "continue"],
+        [0, 1, 2, 3],
+        4,
+    )
+    texts = [
+        wording.evidence_change,
+        wording.evidence_raise_goal_pull_out,
+        wording.evidence_raise_goal,
+        wording.evidence_continue,
+        wording.evidence_insufficient,
+    ]
+    sentence = np.empty(len(goals), dtype=object)
+    for code, template in enumerate(texts):
+        rows = templates == code
+        if rows.any():
+            sentence[rows] = fill_template(template, {k: v[rows] for k, v in fields.items()})
+
+    # Most urgent decision per service, and whether a raise_goal was reached in pull-out.
+    per_service = pd.DataFrame({"at": service_at, "urgency": urgency, "raise_pull": raise_pull})
+    grouped = per_service.groupby("at", sort=False)
+    most = grouped["urgency"].min()
+    any_raise_pull = grouped["raise_pull"].any()
+    at = most.index.to_numpy()
+    decided = np.array(GOAL_DECISIONS, dtype=object)[most.to_numpy()]
+    points = np.where(decided == "change", th.evidence_change_points, 0.0)
+    points = np.where(
+        (decided == "raise_goal") & any_raise_pull.reindex(most.index).to_numpy(),
+        -th.evidence_raise_goal_points,
+        points,
+    )
+    out.loc[at, "progress_decision"] = decided
+    out.loc[at, "evidence_points"] = points
+    out.loc[at, "evidence_note"] = _join_by_group(service_at, sentence, len(ids))[at]
+    return out
+
+
+def fill_template(template: str, fields: Mapping[str, np.ndarray]) -> np.ndarray:
+    """`template.format(**row)` for every row at once (object array of str)."""
+    import string
+
+    size = len(next(iter(fields.values()))) if fields else 0
+    parts: list[Any] = []
+    for literal, name, spec, _ in string.Formatter().parse(template):
+        if literal:
+            parts.append(pa.scalar(literal))
+        if name is not None:
+            values = fields[name]
+            if spec:
+                values = np.array([format(v, spec) for v in values], dtype=object)
+            parts.append(pa.array(values, type=pa.string()))
+    if not parts:
+        return np.full(size, "", dtype=object)
+    if not any(isinstance(p, pa.Array) for p in parts):
+        return np.full(size, "".join(p.as_py() for p in parts), dtype=object)
+    joined = pc.binary_join_element_wise(*parts, "")
+    return joined.to_numpy(zero_copy_only=False).astype(object)
+
+
+def _join_by_group(group: np.ndarray, text: np.ndarray, size: int) -> np.ndarray:
+    """Join the texts of each group (in input order) with newlines; result indexed by group."""
+    table = pa.table({"g": pa.array(group, type=pa.int64()), "t": pa.array(text, pa.string())})
+    lists = table.group_by("g", use_threads=False).aggregate([("t", "list")])
+    joined = pc.binary_join(lists["t_list"], "\n").to_numpy(zero_copy_only=False)
+    out = np.full(size, "", dtype=object)
+    out[lists["g"].to_numpy()] = joined
+    return out
+
+
+# ------------------------------------------------------------------------------ the frame
+
+
+def score_frame(
+    services: pd.DataFrame, rules: RuleSet, evidence: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Score every service (batch). One row per service in input order, `SCORE_COLUMNS`.
+
+    `evidence` is `progress_evidence(...)` (or any frame with service_id and
+    evidence_points, optionally progress_decision and evidence_note); None: ratings only.
+    """
+    return _frame(_evaluate(services, rules, evidence), rules)
+
+
+def _frame(s: _Scored, rules: RuleSet) -> pd.DataFrame:
+    reason_keys = [*s.plan.need, REASON_PROGRESS, REASON_PRESUMPTION]
+    feasibility = np.where(s.feasible_note, np.arange(len(s.plan.impl))[None, :], -1)
+    return pd.DataFrame(
+        {
+            "service_id": _text(s.ids),
+            "recommendation": _named(s.rec, RECOMMENDATIONS),
+            "push_in_minutes": s.minutes - s.pull_minutes,
+            "pull_out_minutes": s.pull_minutes,
+            "push_in_sessions": s.push_sessions.astype(np.int64),
+            "pull_out_sessions": s.pull_sessions.astype(np.int64),
+            "pull_out_points": s.pull,
+            "push_in_points": s.push,
+            "score": np.round(s.score, 9),
+            "margin": np.round(np.abs(s.score), 9),
+            "confidence": _named(s.confidence, CONFIDENCES),
+            "rule": _named(s.rule, DECISION_RULES),
+            "reasons": _join_codes(s.reason_order, reason_keys),
+            # Keys in the rule set's order; -1 entries are skipped by the join.
+            "feasibility_notes": _join_codes(feasibility, list(s.plan.impl)),
+            "tipping_points": _tipping_text(s),
+            "progress_used": np.abs(s.evidence) > _EPS,
+            "progress_decision": _text(s.progress_decision),
+            "progress_note": _text(s.progress_note),
+        }
+    )
+
+
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
+
+
+def _text(values: np.ndarray | pa.Array) -> pd.api.extensions.ExtensionArray:
+    """A pandas str column straight from arrow (no per-row conversion)."""
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values, type=pa.string())
+    return pd.array(values, dtype=_STR)
+
+
+def _named(codes: np.ndarray, names: Sequence[str]) -> pd.api.extensions.ExtensionArray:
+    return _text(pa.array(list(names), type=pa.string()).take(pa.array(codes)))
+
+
+def _join_codes(
+    codes: np.ndarray, names: Sequence[str], sep: str = ";"
+) -> pd.api.extensions.ExtensionArray:
+    """Per row, the names of the codes (-1: nothing) joined with `sep`, all rows at once.
+
+    Rows are factorized on their codes, so Python builds each distinct text once.
+    """
+    n, width = codes.shape
+    base = len(names) + 1
+    if width == 0 or n == 0:
+        return _text(np.full(n, "", dtype=object))
+    if width * np.log2(base) > 62:  # too many places for one integer key
+        return _join_columns(codes, names, sep)
+    key = (codes + 1).astype(np.int64) @ (base ** np.arange(width, dtype=np.int64))
+    row_code, uniques = pd.factorize(key)
+    texts = []
+    for value in uniques.tolist():
+        parts = []
+        while value:
+            value, digit = divmod(value, base)
+            if digit:
+                parts.append(names[digit - 1])
+        texts.append(sep.join(parts))
+    return _text(pa.array(texts, type=pa.string()).take(pa.array(row_code)))
+
+
+def _join_columns(
+    codes: np.ndarray, names: Sequence[str], sep: str
+) -> pd.api.extensions.ExtensionArray:
+    n = codes.shape[0]
+    used = np.flatnonzero((codes >= 0).any(axis=0))
+    if used.size == 0:
+        return _text(np.full(n, "", dtype=object))
+    # Every piece carries its separator in front and "nothing" is the empty string, so no
+    # nulls reach the join (pyarrow drops all-null rows under null_handling="skip").
+    dictionary = pa.array(["", *(sep + name for name in names)], type=pa.string())
+    columns = [dictionary.take(pa.array(codes[:, c] + 1)) for c in used]
+    joined = pc.binary_join_element_wise(*columns, "") if len(columns) > 1 else columns[0]
+    return _text(pc.utf8_slice_codeunits(joined, len(sep)))
+
+
+def _tip_names(plan: _Plan) -> list[str]:
+    """Text of every tipping piece of one factor, by `_tip_code`."""
+    names = []
+    for key in plan.need:
+        for r in range(4):
+            for d in range(4):
+                for lo in range(-1, 3):
+                    for hi in range(-1, 3):
+                        parts = []
+                        if lo >= 0:
+                            parts.append(f"{key} {r}->{r - d}: {RECOMMENDATIONS[lo]}")
+                        if hi >= 0:
+                            parts.append(f"{key} {r}->{r + d}: {RECOMMENDATIONS[hi]}")
+                        names.append(";".join(parts))
+    return names
+
+
+def _tip_code(
+    j: np.ndarray, r: np.ndarray, d: np.ndarray, lo: np.ndarray, hi: np.ndarray
+) -> np.ndarray:
+    return (((j * 4 + r) * 4 + d) * 4 + lo + 1) * 4 + hi + 1
+
+
+def _tipping_text(s: _Scored) -> pd.api.extensions.ExtensionArray:
+    k, n = s.tip_step.shape
+    if k == 0 or n == 0:
+        return _text(np.full(n, "", dtype=object))
+    # Order: smallest change first, then factor order (one piece per factor).
+    order_key = (
+        np.where(s.tip_step > 0, s.tip_step.astype(np.int64) * k, 4 * k) + np.arange(k)[:, None]
+    )
+    ranked = np.sort(order_key.T, axis=1)  # (n, k)
+    width = int((s.tip_step > 0).sum(axis=0).max())
+    if width == 0:
+        return _text(np.full(n, "", dtype=object))
+    ranked = ranked[:, :width]
+    j = ranked % k
+    valid = ranked < 4 * k
+    rows = np.arange(n)[:, None]
+    code = _tip_code(
+        j,
+        s.ratings[rows, j],
+        s.tip_step.T[rows, j].astype(np.int64),
+        s.tip_down.T[rows, j].astype(np.int64),
+        s.tip_up.T[rows, j].astype(np.int64),
+    )
+    return _join_columns(np.where(valid, code, -1), _tip_names(s.plan), ";")
+
+
+# ------------------------------------------------------------------------------ one service
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class FactorContribution(_Out):
+    """One factor in the explanation: how it was rated, what that means and what it did."""
+
+    key: str
+    label: str
+    question: str
+    rating: int
+    meaning: str
+    points: float
+    direction: str  # pull_out, push_in or implementation
+    counts: bool  # a reason for this recommendation
+    sentence: str
+    sources: list[str]
+
+
+class Split(_Out):
+    push_in_minutes: int
+    pull_out_minutes: int
+    push_in_sessions: int
+    pull_out_sessions: int
+    session_minutes: int
+    remainder_minutes: int  # minutes that are not a whole session (delivered in class)
+    sentence: str
+
+
+class TippingPoint(_Out):
+    factor: str
+    label: str
+    from_rating: int
+    to_rating: int
+    new_recommendation: DeliveryModel
+    sentence: str
+
+
+class Recommendation(_Out):
+    """The recommendation for one service with its full explanation (JSON-serialisable)."""
+
+    service_id: str
+    student_id: str
+    service: str
+    minutes_per_week: int
+    recommendation: DeliveryModel
+    split: Split
+    rule: str
+    rule_sentence: str
+    score: float
+    margin: float
+    pull_out_points: float
+    push_in_points: float
+    confidence: str
+    confidence_sentence: str
+    reasons: list[str]
+    contributions: list[FactorContribution]
+    feasibility_notes: list[str]
+    feasibility_factors: list[str]
+    tipping_points: list[TippingPoint]
+    progress_used: bool
+    progress_decision: str
+    progress_evidence: list[str]
+    rules_name: str
+    rules_version: str
+    rules_hash: str
+
+    @property
+    def push_in_minutes(self) -> int:
+        return self.split.push_in_minutes
+
+    @property
+    def pull_out_minutes(self) -> int:
+        return self.split.pull_out_minutes
+
+    def explanation(self, intro: str = "") -> str:
+        """The explanation as plain text, for a meeting summary or a printout."""
+        lines = [f"{self.recommendation.value}: {self.split.sentence}", self.rule_sentence]
+        lines += [f"- {c.sentence}" for c in self.contributions if c.counts]
+        lines += self.progress_evidence
+        lines.append(self.confidence_sentence)
+        if self.feasibility_notes:
+            lines.append(intro)
+            lines += [f"- {note}" for note in self.feasibility_notes]
+        lines += [t.sentence for t in self.tipping_points]
+        lines.append(f"Rules: {self.rules_name} {self.rules_version} ({self.rules_hash[:12]})")
+        return "\n".join(line for line in lines if line)
+
+
+def service_frame(service: Service | Mapping[str, Any]) -> pd.DataFrame:
+    """One service as a one-row frame with the district's services columns."""
+    if not isinstance(service, Service):
+        fields = Service.model_fields
+        values = {k: v for k, v in dict(service).items() if k in fields}
+        if values.get("current_model") == "":
+            values["current_model"] = None
+        service = Service(**values)
+    row = service.model_dump(mode="json")
+    row["current_model"] = row["current_model"] or ""
+    row["current_push_in_minutes"] = service.current_push_in
+    return pd.DataFrame([row])
+
+
+def recommend(
+    service: Service | Mapping[str, Any],
+    rules: RuleSet,
+    evidence: pd.DataFrame | None = None,
+) -> Recommendation:
+    """The recommendation for one service, through the same array code as `score_frame`.
+
+    `service` is a `Service` or a row of `District.services` as a mapping; `evidence` is a
+    `progress_evidence` frame (only this service's row is read).
+    """
+    frame = service_frame(service)
+    if evidence is not None and not evidence.empty:
+        evidence = evidence[evidence["service_id"] == frame.at[0, "service_id"]]
+    scored = _evaluate(frame, rules, evidence)
+    return _explain(scored, 0, rules, frame.iloc[0])
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
+
+
+def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendation:
+    w, th = rules.wording, rules.thresholds
+    rec = RECOMMENDATIONS[s.rec[i]]
+    rule = s.rule[i]
+    pull, push = float(s.pull[i]), float(s.push[i])
+    numbers = {
+        "pull_out_points": _points(pull),
+        "push_in_points": _points(push),
+        "min_pull_out_points": _points(th.min_pull_out_points),
+    }
+    if rule == _PRESUMPTION:
+        template = w.rule_presumption_none if pull <= _EPS else w.rule_presumption_slight
+    elif rule == _BOTH:
+        template = w.rule_both_strong
+    elif rule == _CLOSE:
+        template = w.rule_close_call
+    elif rule == _SINGLE:
+        template = w.rule_single_session
+    else:
+        template = w.rule_balance_pull_out if rec == "pull_out" else w.rule_balance_push_in
+    rule_sentence = template.format(**numbers, recommendation=rules.label(rec))
+
+    minutes, session = int(s.minutes[i]), int(s.session[i])
+    pull_minutes = int(s.pull_minutes[i])
+    full = int(s.full_sessions[i])
+    remainder = minutes - full * session if rec == "hybrid" else 0
+    if rec == "hybrid":
+        split_sentence = w.split_hybrid.format(
+            push_in_minutes=minutes - pull_minutes,
+            pull_out_minutes=pull_minutes,
+            push_in_sessions=int(s.push_sessions[i]),
+            pull_out_sessions=int(s.pull_sessions[i]),
+            sessions=full,
+            minutes_per_week=minutes,
+        )
+        if remainder:
+            split_sentence += " " + w.split_remainder.format(remainder=remainder)
+    elif rec == "pull_out":
+        split_sentence = w.split_pull_out.format(minutes_per_week=minutes)
+    else:
+        split_sentence = w.split_push_in.format(minutes_per_week=minutes)
+    split = Split(
+        push_in_minutes=minutes - pull_minutes,
+        pull_out_minutes=pull_minutes,
+        push_in_sessions=int(s.push_sessions[i]),
+        pull_out_sessions=int(s.pull_sessions[i]),
+        session_minutes=session,
+        remainder_minutes=remainder,
+        sentence=split_sentence,
+    )
+
+    reason_keys = [*s.plan.need, REASON_PROGRESS, REASON_PRESUMPTION]
+    order = [int(c) for c in s.reason_order[i] if c >= 0]
+    counted = {reason_keys[c] for c in order}
+    contributions = []
+    for j, key in enumerate(s.plan.need):
+        factor = rules.factor(key)
+        rating = int(s.ratings[i, j])
+        contributions.append(
+            FactorContribution(
+                key=key,
+                label=factor.label,
+                question=factor.question,
+                rating=rating,
+                meaning=factor.meanings[rating],
+                points=float(factor.weight * rating),
+                direction=factor.direction,
+                counts=key in counted,
+                sentence=factor.because if rating > 0 else factor.meanings[0],
+                sources=list(factor.sources),
+            )
+        )
+    notes, note_keys = [], []
+    for m, key in enumerate(s.plan.impl):
+        factor = rules.factor(key)
+        rating = int(s.impl_ratings[i, m])
+        applies = bool(s.feasible_note[i, m])
+        texts = [
+            factor.notes[x]
+            for x in ("push_in", "pull_out")
+            if x in factor.notes and (rec == x or rec == "hybrid")
+        ]
+        if applies:
+            note_keys.append(key)
+            notes.extend(texts)
+        contributions.append(
+            FactorContribution(
+                key=key,
+                label=factor.label,
+                question=factor.question,
+                rating=rating,
+                meaning=factor.meanings[rating],
+                points=0.0,
+                direction=factor.direction,
+                counts=False,
+                sentence=" ".join(texts) if applies else factor.meanings[rating],
+                sources=list(factor.sources),
+            )
+        )
+    # Strongest reasons first, as in `reasons`.
+    by_key = {c.key: c for c in contributions}
+    contributions = [by_key[reason_keys[c]] for c in order if reason_keys[c] in by_key] + [
+        c for c in contributions if c.key not in counted
+    ]
+
+    tips = []
+    for j, key in enumerate(s.plan.need):
+        factor = rules.factor(key)
+        r, d = int(s.ratings[i, j]), int(s.tip_step[j, i])
+        for to, new in ((r - d, int(s.tip_down[j, i])), (r + d, int(s.tip_up[j, i]))):
+            if d == 0 or new < 0:
+                continue
+            tips.append(
+                TippingPoint(
+                    factor=key,
+                    label=factor.label,
+                    from_rating=r,
+                    to_rating=to,
+                    new_recommendation=DeliveryModel(RECOMMENDATIONS[new]),
+                    sentence=w.tipping_point.format(
+                        label=factor.label,
+                        factor=key,
+                        from_rating=r,
+                        to_rating=to,
+                        new_recommendation=rules.label(RECOMMENDATIONS[new]),
+                    ),
+                )
+            )
+    tips.sort(key=lambda t: (abs(t.to_rating - t.from_rating), s.plan.need.index(t.factor)))
+
+    confidence = CONFIDENCES[s.confidence[i]]
+    note = str(s.progress_note[i])
+    return Recommendation(
+        service_id=str(s.ids[i]),
+        student_id=str(row.get("student_id", "")),
+        service=str(row.get("service", "")),
+        minutes_per_week=minutes,
+        recommendation=DeliveryModel(rec),
+        split=split,
+        rule=DECISION_RULES[rule],
+        rule_sentence=rule_sentence,
+        score=round(pull - push, 9),
+        margin=round(abs(pull - push), 9),
+        pull_out_points=pull,
+        push_in_points=push,
+        confidence=confidence,
+        confidence_sentence=getattr(w, f"confidence_{confidence}"),
+        reasons=[reason_keys[c] for c in order],
+        contributions=contributions,
+        feasibility_notes=notes,
+        feasibility_factors=note_keys,
+        tipping_points=tips,
+        progress_used=bool(abs(s.evidence[i]) > _EPS),
+        progress_decision=str(s.progress_decision[i]),
+        progress_evidence=[line for line in note.split("\n") if line],
+        rules_name=rules.name,
+        rules_version=rules.version,
+        rules_hash=rules.file_hash,
+    )
