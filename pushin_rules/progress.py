@@ -260,7 +260,6 @@ class _Core:
     window_ahead: np.ndarray
     trend_rule: np.ndarray
     rule_case: np.ndarray
-    enough: np.ndarray
     last_score: np.ndarray
     last_setting: np.ndarray
     phases: np.ndarray
@@ -427,7 +426,6 @@ def _analyse(
         window_ahead=window_ahead,
         trend_rule=trend_rule,
         rule_case=rule_case,
-        enough=enough,
         last_score=score[ends],
         last_setting=effective[ends],
         phases=np.bincount(phase_group, minlength=len(starts)),
@@ -483,8 +481,9 @@ def _prepare(goals: pd.DataFrame, progress: pd.DataFrame, today: dt.date | None)
     codes, uniques = pd.factorize(progress["goal_id"], sort=False)
     day = _days(progress["date"])
     score = progress["score"].to_numpy(dtype=float)
-    setting = _setting_codes(progress["setting"]) if "setting" in progress else None
-    if setting is None:
+    if "setting" in progress:
+        setting = _setting_codes(progress["setting"])
+    else:
         setting = np.zeros(len(score), dtype=np.int8)
     # The contract sorts progress by goal then date; sort (stably) only when a caller did not.
     step = np.diff(codes)
@@ -817,23 +816,23 @@ def service_progress(summary: pd.DataFrame) -> pd.DataFrame:
     `continue`, `raise_goal`, `insufficient_data`). Services with no goals are absent; a caller
     shows them as `no_data`.
     """
-    columns = ["progress_decision", "goals", *DECISIONS]
-    if summary.empty:
-        frame = pd.DataFrame(columns=columns, index=pd.Index([], name="service_id", dtype=object))
-        return frame.astype({c: "int64" for c in columns[1:]})
     rank = pd.Categorical(summary["decision"], categories=list(DECISIONS)).codes
     if (rank < 0).any():
         raise ValueError("decision values must be one of " + ", ".join(DECISIONS))
-    counts = pd.crosstab(summary["service_id"], summary["decision"])
-    counts = counts.reindex(columns=list(DECISIONS), fill_value=0)
-    urgent = pd.Series(rank, index=summary["service_id"].to_numpy()).groupby(level=0).min()
-    out = pd.DataFrame(index=counts.index.astype(object))
-    out.index.name = "service_id"
-    out["progress_decision"] = np.array(DECISIONS, dtype=object)[urgent.reindex(out.index)]
-    out["goals"] = counts.sum(axis=1).astype("int64")
-    for decision in DECISIONS:
-        out[decision] = counts[decision].astype("int64")
-    return out
+    service, ids = pd.factorize(summary["service_id"], sort=True)
+    kinds = len(DECISIONS)
+    counts = np.bincount(service * kinds + rank, minlength=len(ids) * kinds).reshape(-1, kinds)
+    # The first decision (most urgent) with a goal behind it.
+    urgent = np.argmax(counts > 0, axis=1)
+    out = pd.DataFrame(
+        {
+            "progress_decision": np.array(DECISIONS, dtype=object)[urgent],
+            "goals": counts.sum(axis=1),
+            **{decision: counts[:, k] for k, decision in enumerate(DECISIONS)},
+        },
+        index=pd.Index(np.asarray(ids, dtype=object), name="service_id"),
+    )
+    return out.astype({c: "int64" for c in ("goals", *DECISIONS)})
 
 
 PHASE_COLUMNS: tuple[str, ...] = (
