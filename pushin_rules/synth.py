@@ -746,8 +746,8 @@ VIGNETTE_NOISE_SEED = 20260914
 
 # Responses to a service, as a multiple of the rate needed to reach the target: flat (the
 # rules should say change), slow, on track, and outpacing (the rules should say raise the goal).
-RESPONSES = ((-0.2, 0.3), (0.5, 0.85), (0.9, 1.25), (1.7, 2.6))
-RESPONSE_WEIGHTS = (0.25, 0.2, 0.4, 0.15)
+RESPONSES = ((-0.2, 0.3), (0.55, 0.8), (0.93, 1.08), (1.6, 2.4))
+RESPONSE_WEIGHTS = (0.2, 0.12, 0.5, 0.18)
 
 STUDENT_FIRST = (
     "Aaliyah", "Aarav", "Abigail", "Adrian", "Aiden", "Alana", "Amara", "Amir", "Ana", "Andre",
@@ -1169,7 +1169,7 @@ def _goals(
     lo = np.array([r[0] for r in RESPONSES])[response]
     hi = np.array([r[1] for r in RESPONSES])[response]
     factor = rng.uniform(lo, hi)
-    noise = table(lambda s: s.noise) * rng.uniform(0.7, 1.3, size=len(service))
+    noise = table(lambda s: s.noise) * rng.uniform(0.6, 1.1, size=len(service))
 
     goals = {
         "service": service,
