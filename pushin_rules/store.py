@@ -1,0 +1,1018 @@
+"""Storage: the district data, append-only decision records and the audit log in one database.
+
+SQLite (a file in a data folder) by default, PostgreSQL for a district; the same schema and the
+same code on both, chosen by one setting (`database_url`). Schema steps live in `migrations.py`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import StaticPool
+
+from . import migrations
+from .access import LOCAL_USER
+from .contract import FILES, Column
+from .district import FRAME_NAMES, District, empty_frame
+from .errors import DistrictError, InputError, Problem
+from .models import FACTORS, DeliveryModel
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+DEFAULT_SEED_DIR = REPO_DIR / "sample_data"
+DB_FILE_NAME = "pushin.db"
+SEED_ACTOR = "system (first run, sample data)"
+
+# SQLite: how long a writer waits for another writer's transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 60
+# Rows per executemany: large enough to be fast, small enough to report progress.
+CHUNK_ROWS = 5_000
+PG_IMPORT_LOCK = 0x5055_5349
+
+ImportMode = Literal["replace", "merge"]
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def database_url(secrets: Mapping[str, Any] | None = None) -> str:
+    """The database to use: env PUSHIN_DATABASE_URL, else secrets["database_url"], else a
+    SQLite file `pushin.db` in PUSHIN_DATA_DIR (default ./data, created here)."""
+    env = os.environ.get("PUSHIN_DATABASE_URL", "").strip()
+    if env:
+        return env
+    if secrets is not None:
+        try:
+            value = secrets.get("database_url")
+        except (KeyError, FileNotFoundError):  # st.secrets raises when no secrets file exists
+            value = None
+        if value and str(value).strip():
+            return str(value).strip()
+    data_dir = Path(os.environ.get("PUSHIN_DATA_DIR", "").strip() or "data").resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{data_dir / DB_FILE_NAME}"
+
+
+def normalize_url(url: str) -> str:
+    """Send plain `postgresql://` and `postgres://` URLs to psycopg 3 (the driver installed)."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+# --------------------------------------------------------------------------- tables
+
+_KIND_TYPES: dict[str, type[sa.types.TypeEngine[Any]]] = {
+    "int": sa.Integer,
+    "float": sa.Double,
+    "date": sa.Date,
+}
+KEYS: dict[str, tuple[str, ...]] = {
+    "schools": ("school_id",),
+    "students": ("student_id",),
+    "providers": ("provider_id",),
+    "services": ("service_id",),
+    "goals": ("goal_id",),
+    "progress": ("goal_id", "date"),
+}
+SPECS: dict[str, tuple[Column, ...]] = {
+    spec.name.removesuffix(".csv"): spec.columns for spec in FILES
+}
+
+metadata = sa.MetaData()
+
+
+def _district_table(name: str) -> sa.Table:
+    # Built from the CSV contract, so a contract column without a migration step fails the
+    # schema test instead of silently going unstored.
+    columns = []
+    for column in SPECS[name]:
+        kind = sa.SmallInteger if column.name in FACTORS else _KIND_TYPES.get(column.kind, sa.Text)
+        columns.append(sa.Column(column.name, kind, nullable=False))
+    if name == "progress":
+        columns.insert(0, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True))
+    columns.append(sa.Column("pos", sa.Integer, nullable=False))
+    return sa.Table(name, metadata, *columns)
+
+
+TABLES: dict[str, sa.Table] = {name: _district_table(name) for name in FRAME_NAMES}
+store_meta = sa.Table(
+    "store_meta",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("student_id", sa.Text, nullable=False),
+    sa.Column("service_id", sa.Text, nullable=False),
+    sa.Column("recommendation", sa.Text, nullable=False),
+    sa.Column("rec_push_in_minutes", sa.Integer, nullable=False),
+    sa.Column("rec_pull_out_minutes", sa.Integer, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("decision", sa.Text, nullable=False),
+    sa.Column("decided_model", sa.Text, nullable=False),
+    sa.Column("decided_push_in_minutes", sa.Integer, nullable=False),
+    sa.Column("decided_pull_out_minutes", sa.Integer, nullable=False),
+    sa.Column("rationale", sa.Text, nullable=False),
+    sa.Column("attendees", sa.Text, nullable=False),
+    sa.Column("meeting_date", sa.Date, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("rules_name", sa.Text, nullable=False),
+    sa.Column("rules_version", sa.Text, nullable=False),
+    sa.Column("rules_hash", sa.Text, nullable=False),
+    sa.Column("supersedes", sa.Integer, nullable=True),
+)
+audit = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("details", sa.Text, nullable=False),
+)
+ALL_TABLES: dict[str, sa.Table] = {
+    **TABLES,
+    "store_meta": store_meta,
+    "decisions": decisions,
+    "audit_log": audit,
+}
+
+
+# --------------------------------------------------------------------------- models
+
+
+class DecisionError(InputError):
+    """A decision the store will not record; the message says why in plain words."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(" ".join(self.problems))
+
+    @classmethod
+    def from_validation(cls, error: ValidationError) -> DecisionError:
+        problems = []
+        for item in error.errors():
+            field = ".".join(str(p) for p in item["loc"])
+            message = item["msg"].removeprefix("Value error, ")
+            # Our own checks already speak in sentences; pydantic's need the field named.
+            if item["type"] in _OWN_ERRORS or not field:
+                problems.append(message)
+            else:
+                problems.append(f"{_FIELD_WORDS.get(field, field)}: {message}.")
+        return cls(problems)
+
+
+_OWN_ERRORS = {"decision_rule"}
+_FIELD_WORDS = {
+    "student_id": "Student",
+    "service_id": "Service",
+    "recommendation": "Recommendation",
+    "decided_model": "The team's model",
+    "meeting_date": "Meeting date",
+    "rules_name": "Rule set name",
+    "rules_version": "Rule set version",
+    "rules_hash": "Rule set file hash",
+    "recorded_by": "Recorded by",
+}
+
+
+def _rule(message: str) -> PydanticCustomError:
+    return PydanticCustomError("decision_rule", message)
+
+
+def _check_split(model: DeliveryModel, push_in: int, pull_out: int, who: str) -> None:
+    if model is DeliveryModel.push_in and (pull_out != 0 or push_in <= 0):
+        raise _rule(f"{who} is push-in, so all minutes are in the classroom (none pulled out).")
+    if model is DeliveryModel.pull_out and (push_in != 0 or pull_out <= 0):
+        raise _rule(f"{who} is pull-out, so all minutes are outside the classroom.")
+    if model is DeliveryModel.hybrid and (push_in <= 0 or pull_out <= 0):
+        raise _rule(f"{who} is hybrid, so it needs minutes both in class and pulled out.")
+
+
+class DecisionInput(BaseModel):
+    """What the team decided for one service at one meeting; the store adds id and time."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    student_id: str = Field(min_length=1)
+    service_id: str = Field(min_length=1)
+    recommendation: DeliveryModel
+    rec_push_in_minutes: int = Field(ge=0)
+    rec_pull_out_minutes: int = Field(ge=0)
+    explanation: dict[str, Any] = Field(default_factory=dict)
+    decision: Literal["adopted", "overridden"]
+    # For an adopted decision these may be left out: they are the recommendation's.
+    decided_model: DeliveryModel | None = None
+    decided_push_in_minutes: int | None = Field(default=None, ge=0)
+    decided_pull_out_minutes: int | None = Field(default=None, ge=0)
+    rationale: str = ""
+    attendees: list[str]
+    meeting_date: dt.date
+    recorded_by: str = Field(default=LOCAL_USER, min_length=1)
+    rules_name: str = Field(min_length=1)
+    rules_version: str = Field(min_length=1)
+    rules_hash: str = Field(min_length=1)
+    supersedes: int | None = Field(default=None, gt=0)
+
+    @classmethod
+    def build(cls, **fields: Any) -> DecisionInput:
+        """Like the constructor, but a problem raises DecisionError with plain sentences."""
+        try:
+            return cls(**fields)
+        except ValidationError as error:
+            raise DecisionError.from_validation(error) from None
+
+    @field_validator("explanation", mode="before")
+    @classmethod
+    def _explanation(cls, value: Any) -> Any:
+        # Accept the engine's pydantic Recommendation itself, as its JSON form.
+        if isinstance(value, BaseModel):
+            value = value.model_dump(mode="json")
+        try:
+            json.dumps(value, allow_nan=False)
+        except (TypeError, ValueError):
+            raise _rule(
+                "The explanation must be plain data (text, numbers, lists); "
+                "pass the recommendation's model_dump(mode='json')."
+            ) from None
+        return value
+
+    @field_validator("attendees", mode="before")
+    @classmethod
+    def _attendees(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [value]
+        names = [str(v).strip() for v in (value or []) if str(v).strip()]
+        if not names:
+            raise _rule("List at least one person who attended the meeting.")
+        return names
+
+    @model_validator(mode="after")
+    def _decision_rules(self) -> DecisionInput:
+        recommended = (self.recommendation, self.rec_push_in_minutes, self.rec_pull_out_minutes)
+        if self.decision == "adopted":
+            if self.decided_model is None:
+                self.decided_model = self.recommendation
+            if self.decided_push_in_minutes is None:
+                self.decided_push_in_minutes = self.rec_push_in_minutes
+            if self.decided_pull_out_minutes is None:
+                self.decided_pull_out_minutes = self.rec_pull_out_minutes
+            decided = (
+                self.decided_model,
+                self.decided_push_in_minutes,
+                self.decided_pull_out_minutes,
+            )
+            if decided != recommended:
+                raise _rule(
+                    "An adopted decision keeps the recommended model and minutes; "
+                    "to change them, record the decision as overridden with a rationale."
+                )
+        else:
+            if not self.rationale.strip():
+                raise _rule(
+                    "A rationale is required when the team overrides the recommendation: "
+                    "write in a sentence or two why the team chose differently."
+                )
+            if (
+                self.decided_model is None
+                or self.decided_push_in_minutes is None
+                or self.decided_pull_out_minutes is None
+            ):
+                raise _rule(
+                    "An overridden decision needs the team's model and its minutes in class "
+                    "and pulled out."
+                )
+            decided = (
+                self.decided_model,
+                self.decided_push_in_minutes,
+                self.decided_pull_out_minutes,
+            )
+            if decided == recommended:
+                raise _rule(
+                    "The team's decision is the same as the recommendation; record it as adopted."
+                )
+        _check_split(
+            self.decided_model,
+            self.decided_push_in_minutes,
+            self.decided_pull_out_minutes,
+            "The team's decision",
+        )
+        return self
+
+
+class DecisionRecord(BaseModel):
+    """A stored decision, as read back; `superseded_by` is the correction that replaced it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    student_id: str
+    service_id: str
+    recommendation: DeliveryModel
+    rec_push_in_minutes: int
+    rec_pull_out_minutes: int
+    explanation: dict[str, Any]
+    decision: Literal["adopted", "overridden"]
+    decided_model: DeliveryModel
+    decided_push_in_minutes: int
+    decided_pull_out_minutes: int
+    rationale: str
+    attendees: list[str]
+    meeting_date: dt.date
+    recorded_at: dt.datetime  # UTC, timezone-aware
+    recorded_by: str
+    rules_name: str
+    rules_version: str
+    rules_hash: str
+    supersedes: int | None
+    superseded_by: int | None
+
+    @property
+    def is_current(self) -> bool:
+        return self.superseded_by is None
+
+
+class TableCounts(BaseModel):
+    inserted: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+
+
+class ImportResult(BaseModel):
+    """What one import did, table by table."""
+
+    mode: ImportMode
+    actor: str
+    at: dt.datetime
+    source: str
+    district_version: str
+    counts: dict[str, TableCounts]
+
+    def summary(self) -> str:
+        """One line per table that changed, in plain words."""
+        lines = []
+        for name, c in self.counts.items():
+            parts = [
+                f"{n} {word}"
+                for n, word in (
+                    (c.inserted, "added"),
+                    (c.updated, "changed"),
+                    (c.removed, "removed"),
+                )
+                if n
+            ]
+            if parts:
+                lines.append(f"{name}: " + ", ".join(parts))
+        return "\n".join(lines) if lines else "No changes: the data was already up to date."
+
+
+# --------------------------------------------------------------------------- store
+
+
+class Store:
+    """One database: district frames, decision records, audit log."""
+
+    def __init__(self, url: str) -> None:
+        self.url = normalize_url(url)
+        self.engine = _create_engine(self.url)
+        self.dialect = self.engine.dialect.name
+
+    def __repr__(self) -> str:
+        shown = sa.make_url(self.url).render_as_string(hide_password=True)
+        return f"Store({shown!r})"
+
+    @classmethod
+    def open(
+        cls,
+        url: str | None = None,
+        seed_dir: str | os.PathLike[str] | None = DEFAULT_SEED_DIR,
+        *,
+        secrets: Mapping[str, Any] | None = None,
+    ) -> Store:
+        """Connect, create or upgrade the schema, and seed from `seed_dir` when empty."""
+        store = cls(url or database_url(secrets))
+        store.upgrade()
+        if seed_dir is not None and Path(seed_dir).is_dir() and store._district_is_empty():
+            from .loader import load_district  # the loader is only needed on first run
+
+            district = load_district(seed_dir)
+            store._import(district, mode="replace", actor=SEED_ACTOR, only_if_empty=True)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- transactions
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction. SQLite: BEGIN IMMEDIATE, so writers queue on the busy timeout
+        instead of failing when a read lock cannot be upgraded."""
+        with self.engine.connect() as conn:
+            conn.execution_options(pushin_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        """A read transaction with one snapshot for all its statements."""
+        with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    # ----------------------------------------------------------------- schema
+
+    def upgrade(self, target: int | None = None) -> list[int]:
+        """Apply missing schema steps (see migrations.py); return the versions applied."""
+        applied = migrations.upgrade(self._write, target)
+        if applied and max(applied) >= 2:  # the audit table exists from version 2
+            with self._write() as conn:
+                self._audit(
+                    conn,
+                    "system",
+                    "schema_upgrade",
+                    f"schema upgraded to version {max(applied)} (steps {applied})",
+                )
+        return applied
+
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return migrations.current_version(conn)
+
+    # ----------------------------------------------------------------- district
+
+    def _district_is_empty(self) -> bool:
+        with self._read() as conn:
+            return _district_is_empty(conn)
+
+    def district_version(self) -> str:
+        """Changes on every import (and differs between databases): a cache key."""
+        with self._read() as conn:
+            return _district_version(conn)
+
+    def load_district(self) -> District:
+        """The district as frames with the dtypes documented in district.py."""
+        with self._read() as conn:
+            frames = {name: _read_frame(conn, name) for name in FRAME_NAMES}
+            source = _meta(conn, "district_source") or ""
+        if all(frame.empty for frame in frames.values()):
+            return District.empty(source="database (no district imported yet)")
+        return District(**frames, source=source)
+
+    def import_district(
+        self,
+        district: District,
+        *,
+        mode: ImportMode,
+        actor: str,
+        on_progress: Callable[[str, int, int], None] | None = None,
+    ) -> ImportResult:
+        """Replace or merge the stored district in one transaction: all rows or none.
+
+        replace: every district row is deleted, then the new ones inserted.
+        merge:   rows are matched on their key (progress on goal_id + date); changed rows are
+                 updated, new ones inserted, rows absent from `district` are kept.
+        on_progress(table, rows_written, rows_in_table) is called after each chunk.
+        """
+        result = self._import(district, mode=mode, actor=actor, on_progress=on_progress)
+        assert result is not None
+        return result
+
+    def _import(
+        self,
+        district: District,
+        *,
+        mode: ImportMode,
+        actor: str,
+        on_progress: Callable[[str, int, int], None] | None = None,
+        only_if_empty: bool = False,
+    ) -> ImportResult | None:
+        if mode not in ("replace", "merge"):
+            raise ValueError(f"mode must be 'replace' or 'merge', not {mode!r}")
+        if not actor.strip():
+            raise ValueError("actor: who is importing must be named")
+        new = {name: _conform(name, frame) for name, frame in district.frames().items()}
+        at = dt.datetime.now(dt.UTC)
+        try:
+            with self._write() as conn:
+                if self.dialect == "postgresql":
+                    # Imports are rare and large: one at a time keeps the counts truthful.
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_IMPORT_LOCK})
+                if only_if_empty and not _district_is_empty(conn):
+                    return None
+                counts = {}
+                if mode == "replace":
+                    for name in reversed(FRAME_NAMES):  # children first: foreign keys
+                        old = _read_frame(conn, name)
+                        counts[name] = _diff(name, old, new[name])[0]
+                        conn.execute(sa.delete(TABLES[name]))
+                    for name in FRAME_NAMES:
+                        _insert(conn, name, new[name], 0, on_progress)
+                else:
+                    for name in FRAME_NAMES:
+                        old = _read_frame(conn, name)
+                        counts[name], fresh, changed = _diff(name, old, new[name])
+                        counts[name].removed = 0
+                        _update(conn, name, new[name][changed])
+                        start = _next_pos(conn, name)
+                        _insert(conn, name, new[name][fresh], start, on_progress)
+                counts = {name: counts[name] for name in FRAME_NAMES}
+                version = _bump_version(conn)
+                source = district.source or "an import"
+                _set_meta(conn, "district_source", source)
+                result = ImportResult(
+                    mode=mode,
+                    actor=actor,
+                    at=at,
+                    source=source,
+                    district_version=version,
+                    counts=counts,
+                )
+                details = f"{mode} import from {source}: " + (result.summary().replace("\n", "; "))
+                self._audit(conn, actor, f"import_{mode}", details, at)
+        except (sa.exc.IntegrityError, self.engine.dialect.loaded_dbapi.IntegrityError) as error:
+            # The district broke a rule the database keeps (a duplicate key, a reference to
+            # a missing record); the transaction rolled back, so nothing changed.
+            raise DistrictError(
+                [Problem("district", None, None, None, _db_message(error))],
+                district.source,
+            ) from error
+        return result
+
+    # ----------------------------------------------------------------- decisions
+
+    def record_decision(self, decision: DecisionInput | Mapping[str, Any]) -> int:
+        """Append one decision record (with its audit entry); return its id."""
+        if not isinstance(decision, DecisionInput):
+            decision = DecisionInput.build(**decision)
+        row = decision.model_dump(mode="python")
+        row["recommendation"] = decision.recommendation.value
+        row["decided_model"] = decision.decided_model.value  # type: ignore[union-attr]
+        row["explanation"] = json.dumps(decision.explanation, ensure_ascii=False)
+        row["attendees"] = json.dumps(decision.attendees, ensure_ascii=False)
+        row["recorded_at"] = dt.datetime.now(dt.UTC)
+        try:
+            with self._write() as conn:
+                self._check_decision(conn, decision)
+                new_id = int(
+                    conn.execute(sa.insert(decisions).values(**row)).inserted_primary_key[0]
+                )
+                details = (
+                    f"decision {new_id}: student {decision.student_id}, service "
+                    f"{decision.service_id}, {decision.decision} "
+                    f"{decision.decided_model.value} "  # type: ignore[union-attr]
+                    f"{decision.decided_push_in_minutes} in class / "
+                    f"{decision.decided_pull_out_minutes} pulled out; rules "
+                    f"{decision.rules_name} {decision.rules_version}"
+                )
+                if decision.supersedes:
+                    details += f"; corrects decision {decision.supersedes}"
+                self._audit(
+                    conn, decision.recorded_by, "record_decision", details, row["recorded_at"]
+                )
+        except sa.exc.IntegrityError as error:
+            if decision.supersedes and "supersedes" in str(error.orig).lower() + str(error):
+                raise DecisionError([_already_corrected(decision.supersedes, None)]) from None
+            raise
+        return new_id
+
+    def _check_decision(self, conn: Connection, decision: DecisionInput) -> None:
+        services = TABLES["services"]
+        found = conn.execute(
+            sa.select(services.c.student_id, services.c.minutes_per_week).where(
+                services.c.service_id == decision.service_id
+            )
+        ).first()
+        problems = []
+        if found is not None:
+            if found.student_id != decision.student_id:
+                problems.append(
+                    f"Service {decision.service_id} belongs to student {found.student_id}, "
+                    f"not {decision.student_id}."
+                )
+            total = decision.decided_push_in_minutes + decision.decided_pull_out_minutes  # type: ignore[operator]
+            if total != found.minutes_per_week:
+                problems.append(
+                    f"The decided minutes ({decision.decided_push_in_minutes} in class + "
+                    f"{decision.decided_pull_out_minutes} pulled out = {total}) must add up to "
+                    f"the service's {found.minutes_per_week} minutes a week."
+                )
+        if decision.supersedes is not None:
+            earlier = conn.execute(
+                sa.select(decisions.c.service_id).where(decisions.c.id == decision.supersedes)
+            ).first()
+            if earlier is None:
+                problems.append(
+                    f"Decision {decision.supersedes} does not exist, so it cannot be corrected."
+                )
+            elif earlier.service_id != decision.service_id:
+                problems.append(
+                    f"Decision {decision.supersedes} is for service {earlier.service_id}; a "
+                    f"correction must be for the same service ({decision.service_id})."
+                )
+            else:
+                later = conn.execute(
+                    sa.select(decisions.c.id).where(decisions.c.supersedes == decision.supersedes)
+                ).scalar()
+                if later is not None:
+                    problems.append(_already_corrected(decision.supersedes, later))
+        if problems:
+            raise DecisionError(problems)
+
+    def decisions_for_student(self, student_id: str) -> list[DecisionRecord]:
+        """Every decision for the student, newest first (corrected ones included)."""
+        return self._decisions(decisions.c.student_id == student_id)
+
+    def decisions_for_service(self, service_id: str) -> list[DecisionRecord]:
+        return self._decisions(decisions.c.service_id == service_id)
+
+    def all_decisions(self, limit: int | None = None) -> list[DecisionRecord]:
+        return self._decisions(None, limit)
+
+    def decision(self, decision_id: int) -> DecisionRecord:
+        found = self._decisions(decisions.c.id == decision_id)
+        if not found:
+            raise KeyError(f"no decision {decision_id}")
+        return found[0]
+
+    def _decisions(
+        self, where: sa.ColumnElement[bool] | None, limit: int | None = None
+    ) -> list[DecisionRecord]:
+        later = decisions.alias("later")
+        query = sa.select(decisions, later.c.id.label("superseded_by")).outerjoin(
+            later, later.c.supersedes == decisions.c.id
+        )
+        if where is not None:
+            query = query.where(where)
+        # Ids grow with every insert: "newest first" without trusting clocks to be distinct.
+        query = query.order_by(decisions.c.id.desc())
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_decision_record(row) for row in rows]
+
+    # ----------------------------------------------------------------- audit
+
+    def _audit(
+        self,
+        conn: Connection,
+        actor: str,
+        action: str,
+        details: str,
+        at: dt.datetime | None = None,
+    ) -> None:
+        conn.execute(
+            sa.insert(audit).values(
+                at=at or dt.datetime.now(dt.UTC),
+                actor=actor.strip() or LOCAL_USER,
+                action=action,
+                details=details,
+            )
+        )
+
+    def audit_log(self, limit: int = 200) -> pd.DataFrame:
+        """Newest first: when (UTC), who, action, details."""
+        query = (
+            sa.select(audit.c.at, audit.c.actor, audit.c.action, audit.c.details)
+            .order_by(audit.c.id.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return pd.DataFrame(
+            {
+                "when": pd.Series([_utc(r.at) for r in rows], dtype="datetime64[ns, UTC]"),
+                "who": pd.Series([r.actor for r in rows], dtype=object),
+                "action": pd.Series([r.action for r in rows], dtype=object),
+                "details": pd.Series([r.details for r in rows], dtype=object),
+            }
+        )
+
+
+# --------------------------------------------------------------------------- engine
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        # pre_ping: a district server restarts overnight; the app must not show an error.
+        return sa.create_engine(parsed, pool_pre_ping=True)
+
+    database = parsed.database or ""
+    memory = database in ("", ":memory:") or "mode=memory" in str(parsed.query)
+    kwargs: dict[str, Any] = {
+        "connect_args": {"timeout": BUSY_TIMEOUT_SECONDS, "check_same_thread": False}
+    }
+    if memory:
+        kwargs["poolclass"] = StaticPool  # one connection, or each would see its own database
+    else:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below); the sqlite3 module's own transaction handling
+        # would start them too late and never for DDL.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
+        # FULL: a committed decision survives a power cut, not only an app crash.
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("pushin_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _db_message(error: Exception) -> str:
+    cause = getattr(error, "orig", None) or error
+    detail = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return (
+        "the database refused the rows (a duplicate key, or a reference to a record that "
+        f"does not exist): {detail}"
+    )
+
+
+def _already_corrected(earlier: int, later: int | None) -> str:
+    by = f" by decision {later}" if later else ""
+    target = f"decision {later}" if later else "the latest record"
+    return f"Decision {earlier} was already corrected{by}; correct {target} instead."
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes; we only ever store UTC.
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def _decision_record(row: Mapping[str, Any]) -> DecisionRecord:
+    data = dict(row)
+    data["explanation"] = json.loads(data["explanation"])
+    data["attendees"] = json.loads(data["attendees"])
+    data["recorded_at"] = _utc(data["recorded_at"])
+    return DecisionRecord(**data)
+
+
+def _meta(conn: Connection, key: str) -> str | None:
+    return conn.execute(sa.select(store_meta.c.value).where(store_meta.c.key == key)).scalar()
+
+
+def _set_meta(conn: Connection, key: str, value: str) -> None:
+    updated = conn.execute(
+        sa.update(store_meta).where(store_meta.c.key == key).values(value=value)
+    ).rowcount
+    if not updated:
+        conn.execute(sa.insert(store_meta).values(key=key, value=value))
+
+
+def _district_version(conn: Connection) -> str:
+    counter = _meta(conn, "district_version") or "0"
+    database_id = _meta(conn, "database_id") or "new"
+    return f"{database_id}-{counter}"
+
+
+def _bump_version(conn: Connection) -> str:
+    if _meta(conn, "database_id") is None:
+        # Distinguishes two databases at the same counter (a fresh file after a reset).
+        _set_meta(conn, "database_id", uuid.uuid4().hex[:12])
+    _set_meta(conn, "district_version", str(int(_meta(conn, "district_version") or 0) + 1))
+    return _district_version(conn)
+
+
+def _district_is_empty(conn: Connection) -> bool:
+    for table in TABLES.values():
+        if conn.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first():
+            return False
+    return True
+
+
+def _dtypes(name: str) -> dict[str, Any]:
+    return dict(empty_frame(name).dtypes)
+
+
+def _conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's contract columns with the documented dtypes; keys unique."""
+    dtypes = _dtypes(name)
+    missing = [c for c in dtypes if c not in frame.columns]
+    if missing:
+        raise DistrictError(
+            [Problem(f"{name}.csv", None, c, None, "column is missing") for c in missing]
+        )
+    out = frame.loc[:, list(dtypes)].reset_index(drop=True)
+    try:
+        out = out.astype(dtypes)
+    except (TypeError, ValueError) as error:
+        raise DistrictError(
+            [Problem(f"{name}.csv", None, None, None, f"values of the wrong type ({error})")]
+        ) from error
+    dup = out.duplicated(list(KEYS[name]), keep="first").to_numpy()
+    problems = [
+        Problem(
+            f"{name}.csv",
+            int(index) + 2,
+            "/".join(KEYS[name]),
+            " / ".join(str(out.at[int(index), k]) for k in KEYS[name]),
+            "a key not used by an earlier row (this one is a duplicate)",
+        )
+        for index in np.flatnonzero(dup)
+    ]
+    if problems:
+        raise DistrictError(problems)
+    return out
+
+
+# Bulk paths talk to the driver directly (same connection, same transaction): SQLAlchemy's
+# per-row parameter handling costs more than the database itself for 200,000 progress rows.
+# Table and column names come from our own schema, never from input.
+
+
+def _driver(conn: Connection) -> Any:
+    return conn.connection.driver_connection
+
+
+def _read_frame(conn: Connection, name: str) -> pd.DataFrame:
+    dtypes = _dtypes(name)
+    cursor = _driver(conn).cursor()
+    try:
+        cursor.execute(f"SELECT {', '.join(dtypes)} FROM {name} ORDER BY pos")  # noqa: S608
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    if not rows:
+        return empty_frame(name)
+    data: dict[str, pd.Series] = {}
+    for (column, dtype), values in zip(dtypes.items(), zip(*rows, strict=True), strict=True):
+        if str(dtype).startswith("datetime64"):
+            # SQLite hands back "YYYY-MM-DD" text, PostgreSQL date objects: both parse.
+            data[column] = pd.to_datetime(pd.Series(values, dtype=object)).astype(dtype)
+        else:
+            data[column] = pd.Series(values, dtype=dtype)
+    frame = pd.DataFrame(data)
+    if name == "progress":
+        # Sorted here, not in SQL: the database's collation may order text differently.
+        frame = frame.sort_values(["goal_id", "date"], kind="stable").reset_index(drop=True)
+    return frame
+
+
+def _tuples(conn: Connection, name: str, frame: pd.DataFrame, start_pos: int | None) -> list:
+    """Rows as tuples of plain Python values in `_dtypes` order (then pos, when given)."""
+    sqlite = conn.dialect.name == "sqlite"
+    columns: list[list[Any]] = []
+    for column, dtype in _dtypes(name).items():
+        series = frame[column]
+        if str(dtype).startswith("datetime64"):
+            # SQLite stores dates as ISO text (as SQLAlchemy's Date does); psycopg adapts dates.
+            columns.append(
+                series.dt.strftime("%Y-%m-%d").tolist() if sqlite else list(series.dt.date)
+            )
+        else:
+            columns.append(series.tolist())
+    if start_pos is not None:
+        columns.append(list(range(start_pos, start_pos + len(frame))))
+    return list(zip(*columns, strict=True))
+
+
+def _chunks(rows: list) -> Iterator[tuple[int, list]]:
+    for begin in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[begin : begin + CHUNK_ROWS]
+        yield begin + len(chunk), chunk
+
+
+def _insert(
+    conn: Connection,
+    name: str,
+    frame: pd.DataFrame,
+    start_pos: int,
+    on_progress: Callable[[str, int, int], None] | None,
+) -> None:
+    if frame.empty:
+        return
+    columns = [*_dtypes(name), "pos"]
+    rows = _tuples(conn, name, frame, start_pos)
+    cursor = _driver(conn).cursor()
+    try:
+        for done, chunk in _chunks(rows):
+            if conn.dialect.name == "postgresql":
+                with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in chunk:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" * len(columns))
+                cursor.executemany(
+                    f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
+                    chunk,
+                )
+            if on_progress is not None:
+                on_progress(name, done, len(rows))
+    finally:
+        cursor.close()
+
+
+def _update(conn: Connection, name: str, frame: pd.DataFrame) -> None:
+    """Overwrite the non-key columns of rows whose key exists (merge imports)."""
+    if frame.empty:
+        return
+    keys = list(KEYS[name])
+    values = [c for c in _dtypes(name) if c not in keys]
+    rows = _tuples(conn, name, frame, None)
+    order = list(_dtypes(name))
+    cursor = _driver(conn).cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            # COPY into a scratch table, then one UPDATE ... FROM: row-by-row UPDATEs over
+            # the network take minutes for a whole district.
+            scratch = f"pushin_merge_{name}"
+            cursor.execute(
+                f"CREATE TEMP TABLE {scratch} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {', '.join(order)} FROM {name} WITH NO DATA"
+            )
+            with cursor.copy(f"COPY {scratch} ({', '.join(order)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cursor.execute(
+                f"UPDATE {name} AS t SET "  # noqa: S608
+                + ", ".join(f"{c} = m.{c}" for c in values)
+                + f" FROM {scratch} AS m WHERE "
+                + " AND ".join(f"t.{k} = m.{k}" for k in keys)
+            )
+        else:
+            statement = (
+                f"UPDATE {name} SET "  # noqa: S608
+                + ", ".join(f"{c} = ?" for c in values)
+                + " WHERE "
+                + " AND ".join(f"{k} = ?" for k in keys)
+            )
+            positions = [order.index(c) for c in (*values, *keys)]
+            for _done, chunk in _chunks(rows):
+                cursor.executemany(statement, [tuple(r[i] for i in positions) for r in chunk])
+    finally:
+        cursor.close()
+
+
+def _next_pos(conn: Connection, name: str) -> int:
+    table = TABLES[name]
+    found = conn.execute(sa.select(sa.func.max(table.c.pos))).scalar()
+    return 0 if found is None else int(found) + 1
+
+
+def _diff(
+    name: str, old: pd.DataFrame, new: pd.DataFrame
+) -> tuple[TableCounts, np.ndarray, np.ndarray]:
+    """Counts, plus masks over `new`: rows with a new key, rows whose key exists but changed."""
+    keys = list(KEYS[name])
+    old_index = pd.MultiIndex.from_frame(old[keys]) if len(old) else None
+    new_index = pd.MultiIndex.from_frame(new[keys])
+    present = np.zeros(len(new), dtype=bool) if old_index is None else new_index.isin(old_index)
+    changed = np.zeros(len(new), dtype=bool)
+    if present.any():
+        values = [c for c in new.columns if c not in keys]
+        mine = new.loc[present].set_index(keys)[values]
+        theirs = old.set_index(keys).loc[mine.index, values]
+        differs = (mine.to_numpy() != theirs.to_numpy()).any(axis=1) if values else False
+        changed[np.flatnonzero(present)] = differs
+    removed = 0 if old_index is None else int((~old_index.isin(new_index)).sum())
+    counts = TableCounts(
+        inserted=int((~present).sum()),
+        updated=int(changed.sum()),
+        removed=removed,
+        unchanged=int((present & ~changed).sum()),
+    )
+    return counts, ~present, changed
