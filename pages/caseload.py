@@ -14,8 +14,8 @@ def _table(key: tuple, _recs, _district, _labels):
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
-def _load(key: tuple, _recs, _district):
-    return views.provider_load(_recs, _district)
+def _load(key: tuple, _recs, _district, _rules):
+    return views.provider_load(_recs, _district, _rules)
 
 
 common.page_header(
@@ -37,8 +37,8 @@ table = _table(key, recs, district, labels)
 counts = views.caseload_counts(recs, common.goal_summary())
 
 with st.expander("What the words mean"):
-    for term in ("push_in", "pull_out", "hybrid", "lre"):
-        st.markdown("- " + privacy.escape_markdown(views.TERMS[term]))
+    for line in views.term_lines(common.rules()):
+        st.markdown("- " + privacy.escape_markdown(line))
 
 if table.empty:
     st.info(
@@ -147,7 +147,7 @@ st.caption(
     "ones; the black tick is the provider's weekly capacity. Staffing never changes a "
     "recommendation: it shows the scheduling work the recommendations create."
 )
-load = _load(key, recs, district)
+load = _load(key, recs, district, common.rules())
 if load.empty:
     st.info("No services in this district name a provider.")
 else:

@@ -22,7 +22,7 @@ SCENARIO_COLORS: dict[str, str] = {
     "Current models": "#9e9e9e",
     "Recommended models": "#2166ac",
 }
-LRE_ORDER: tuple[str, ...] = ("80% or more", "40-79%", "less than 40%")
+LRE_ORDER: tuple[str, ...] = ("80% or more", "40-79%", "Less than 40%")
 
 FONT_SIZE = 14
 MAX_PROVIDERS = 25

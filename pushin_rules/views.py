@@ -56,6 +56,11 @@ ROLE_LABELS: dict[str, str] = {
     "counselor": "Counselor",
     "special_educator": "Special educator",
 }
+LRE_LABELS: dict[str, str] = {
+    "80_or_more": "80% or more",
+    "40_to_79": "40-79%",
+    "under_40": "Less than 40%",
+}
 RATING_LABELS: dict[int, str] = {0: "0 none", 1: "1 low", 2: "2 moderate", 3: "3 high"}
 
 # Short definitions shown wherever the word appears (the rules file's [terms] win when present).
@@ -98,6 +103,13 @@ def service_label(value: object) -> str:
 
 def progress_label(value: object) -> str:
     return label(PROGRESS_LABELS, value)
+
+
+def lre_label(value: object) -> str:
+    """'80% or more' for the code '80_or_more'; empty stays empty."""
+    if value is None or value == "" or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return label(LRE_LABELS, value)
 
 
 def factor_label(key: str, rules: Any = None) -> str:
@@ -245,8 +257,7 @@ def caseload_table(recs: pd.DataFrame, district: District, labels: pd.Series) ->
             .map(progress_label)
             .to_numpy(),
             "lre_category": recs.get("lre_category", pd.Series("", index=recs.index))
-            .fillna("")
-            .astype(str)
+            .map(lre_label)
             .to_numpy(),
         }
     )
@@ -346,64 +357,73 @@ LOAD_SCENARIOS: dict[str, str] = {
     "current": "Current models",
     "recommended": "Recommended models",
 }
+LOAD_COLUMNS: tuple[str, ...] = (
+    "provider_id",
+    "provider",
+    "role",
+    "services",
+    "current",
+    "recommended",
+    "capacity",
+    "status",
+)
+STATUS_LABELS: dict[str, str] = {
+    "ok": "Within capacity",
+    "near_capacity": "Near capacity",
+    "over_capacity": "Over capacity",
+    "no_capacity": "No capacity recorded",
+}
 
 
-def service_minutes_frame(recs: pd.DataFrame, district: District) -> pd.DataFrame:
-    """Per service: provider, minutes under the current models and under the recommended ones.
-
-    Push-in minutes are counted per service (classroom by classroom). Pull-out minutes are
-    divided by the group size, since one pull-out session serves the whole group.
-    """
-    services = district.services.set_index("service_id")
-    ids = recs["service_id"].astype(str)
-    group = ids.map(services["group_size"]).fillna(1).clip(lower=1).to_numpy(dtype=float)
-    minutes = ids.map(services["minutes_per_week"]).fillna(0).to_numpy(dtype=float)
-    current_in = ids.map(services["current_push_in_minutes"]).fillna(0).to_numpy(dtype=float)
-    rec_in = recs["push_in_minutes"].fillna(0).to_numpy(dtype=float)
-    rec_out = recs["pull_out_minutes"].fillna(0).to_numpy(dtype=float)
-    return pd.DataFrame(
-        {
-            "service_id": ids.to_numpy(),
-            "provider_id": ids.map(services["provider_id"]).fillna("").to_numpy(),
-            "current": current_in + (minutes - current_in) / group,
-            "recommended": rec_in + rec_out / group,
-        }
+def school_district(district: District, school_id: str) -> District:
+    """The part of a district at one school (its students and their services and goals)."""
+    students = district.students[district.students["school_id"] == school_id]
+    services = district.services[district.services["student_id"].isin(students["student_id"])]
+    goals = district.goals[district.goals["service_id"].isin(services["service_id"])]
+    return District(
+        schools=district.schools[district.schools["school_id"] == school_id],
+        students=students,
+        providers=district.providers,
+        services=services,
+        goals=goals,
+        progress=district.progress[district.progress["goal_id"].isin(goals["goal_id"])],
+        source=district.source,
     )
 
 
 def provider_load(
-    recs: pd.DataFrame, district: District, school_id: str | None = None
+    recs: pd.DataFrame, district: District, rules: Any = None, school_id: str | None = None
 ) -> pd.DataFrame:
-    """Per provider: weekly minutes under the current and recommended models, and capacity.
+    """Per provider with services: provider minutes a week under today's models and under the
+    recommended ones (`staffing.provider_load`), capacity and status, in the page's words.
 
-    Columns provider_id, provider, role, current, recommended, capacity, over_current,
-    over_recommended. `school_id` keeps the services of one school's students.
+    Columns `LOAD_COLUMNS`. `school_id` keeps the services of one school's students.
     """
-    columns = ["provider_id", "provider", "role", "current", "recommended", "capacity"]
-    if recs.empty:
-        return pd.DataFrame(
-            {c: pd.Series(dtype=object if c in columns[:3] else float) for c in columns}
-        )
+    from .staffing import provider_load as staffing_load
+
     if school_id:
-        recs = recs[recs["student_id"].map(_school_of(district)) == school_id]
-    minutes = service_minutes_frame(recs, district)
-    minutes = minutes[minutes["provider_id"] != ""]
-    totals = minutes.groupby("provider_id", sort=False)[["current", "recommended"]].sum()
-    providers = district.providers.set_index("provider_id")
-    out = totals.reset_index()
-    out["provider"] = out["provider_id"].map(providers["name"]).fillna(out["provider_id"])
-    out["role"] = (
-        out["provider_id"]
-        .map(providers["role"])
-        .fillna("")
-        .map(lambda r: label(ROLE_LABELS, r) if r else "")
+        district = school_district(district, school_id)
+    if recs.empty or district.services.empty:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in LOAD_COLUMNS})
+    push_in = pd.Series(
+        recs["push_in_minutes"].to_numpy(dtype=float),
+        index=recs["service_id"].to_numpy(dtype=object),
     )
-    out["capacity"] = (
-        out["provider_id"].map(providers["weekly_capacity_minutes"]).fillna(0).astype(float)
+    load = staffing_load(district, push_in, rules)
+    load = load[load["services"] > 0]
+    out = pd.DataFrame(
+        {
+            "provider_id": load["provider_id"].to_numpy(dtype=object),
+            "provider": load["name"].astype(str).to_numpy(dtype=object),
+            "role": load["role"].map(lambda r: label(ROLE_LABELS, r) if r else "").to_numpy(),
+            "services": load["services"].to_numpy(),
+            "current": load["provider_minutes_now"].round(0).to_numpy(dtype=float),
+            "recommended": load["provider_minutes_recommended"].round(0).to_numpy(dtype=float),
+            "capacity": load["weekly_capacity_minutes"].to_numpy(dtype=float),
+            "status": load["status_recommended"].map(lambda v: label(STATUS_LABELS, v)).to_numpy(),
+        }
     )
-    out["current"] = out["current"].round(0)
-    out["recommended"] = out["recommended"].round(0)
-    return out[columns].sort_values("provider").reset_index(drop=True)
+    return out.sort_values("provider", kind="stable").reset_index(drop=True)
 
 
 def provider_load_long(load: pd.DataFrame) -> pd.DataFrame:
@@ -761,6 +781,17 @@ CONFIDENCE_LABELS: dict[str, str] = {
 }
 
 
+def current_text(service: Any) -> str:
+    """What a service is today, in words: 'Hybrid (30 min in class + 30 min out of class)'."""
+    if service.current_model is None:
+        return "Not set (a new service)"
+    push_in = service.current_push_in
+    return (
+        f"{model_label(_value(service.current_model))} "
+        f"({split_text(push_in, service.minutes_per_week - push_in)})"
+    )
+
+
 def confidence_label(value: object) -> str:
     return label(CONFIDENCE_LABELS, value)
 
@@ -972,3 +1003,255 @@ def ratings_table(service: Any, rules: Any) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["factor", "pulls", "rating", "meaning"])
+
+
+# --------------------------------------------------------------------------- one student
+
+
+def student_services(district: District, student_id: str) -> pd.DataFrame:
+    """The student's rows of the services frame, in the district's order."""
+    return district.services[district.services["student_id"] == student_id]
+
+
+def student_recommendations(
+    district: District, rules: Any, goals: pd.DataFrame | None, student_id: str
+) -> list[Any]:
+    """The full recommendation (reasons, tipping points, evidence) for each of the student's
+    services, through the same engine and progress evidence as the district batch."""
+    from .engine import progress_evidence, recommend
+
+    services = student_services(district, student_id)
+    if services.empty:
+        return []
+    evidence = progress_evidence(services, goals, rules)
+    return [recommend(district.service(sid), rules, evidence) for sid in services["service_id"]]
+
+
+@dataclass(frozen=True)
+class GoalView:
+    """One goal of a service with its scores and analysis, ready for the progress graph."""
+
+    goal: Any
+    points: list[Any]
+    analysis: Any
+    title: str
+
+
+def goal_views(
+    district: District, service_id: str, settings: Any = None, deidentified: bool = False
+) -> list[GoalView]:
+    """Each goal of a service with its scores and analysis. In de-identified mode the title
+    leaves out the goal's description (free text that may name the student)."""
+    from .progress import analyse_goal
+
+    out = []
+    for number, goal in enumerate(district.goals_of(service_id), start=1):
+        points = district.progress_of(goal.goal_id)
+        analysis = analyse_goal(goal, points, settings)
+        if deidentified:
+            title = f"Goal {number}: {goal.measure or 'score'}"
+        else:
+            title = f"Goal {number}: {goal.description or goal.measure or goal.goal_id}"
+        out.append(GoalView(goal, points, analysis, title))
+    return out
+
+
+def lre_summary(recs: pd.DataFrame, student_id: str) -> dict[str, Any] | None:
+    """The student's LRE percentage and category today and if the recommendations are
+    adopted, read from the district's recommendation frame (None without services)."""
+    rows = recs[recs["student_id"] == student_id]
+    if rows.empty:
+        return None
+    first = rows.iloc[0]
+
+    def get(name: str) -> Any:
+        return first[name] if name in rows.columns else None
+
+    return {
+        "now": get("lre_percent_now"),
+        "now_category": lre_label(get("lre_category_now")),
+        "adopted": get("lre_percent_inside"),
+        "adopted_category": lre_label(get("lre_category")),
+    }
+
+
+def percent_text(value: object) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "–"
+    return "–" if math.isnan(number) else f"{number:.1f}%"
+
+
+# --------------------------------------------------------------------------- scenarios
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """One what-if scenario scored: the service as edited, its recommendation, and what that
+    means for the student's week and the provider's."""
+
+    name: str
+    service: Any
+    rec: Any
+    lre_percent: float
+    lre_category: str
+    provider_minutes: float
+
+
+def lre_category_of(percent: float, rules: Any = None) -> str:
+    """The federal category of a percentage inside the regular class, in words."""
+    from .lre import lre_category
+
+    if math.isnan(percent):
+        return ""
+    # An array of one: lre_category's scalar path does not return a plain str everywhere.
+    return lre_label(str(lre_category(np.array([percent]), rules)[0]))
+
+
+def score_scenario(
+    name: str,
+    service: Any,
+    rules: Any,
+    *,
+    evidence: pd.DataFrame | None = None,
+    week_minutes: int = 365 * 5,
+    other_outside_minutes: float = 0.0,
+) -> ScenarioResult:
+    """Score one scenario. The LRE percentage counts this service's pull-out minutes plus
+    `other_outside_minutes` (the student's other services, as recommended) against the
+    school week."""
+    from .engine import recommend
+
+    rec = recommend(service, rules, evidence)
+    from .lre import percent_inside
+
+    outside = other_outside_minutes + rec.split.pull_out_minutes
+    percent = percent_inside(week_minutes, outside) if week_minutes else math.nan
+    return ScenarioResult(
+        name=name,
+        service=service,
+        rec=rec,
+        lre_percent=percent,
+        lre_category=lre_category_of(percent, rules),
+        provider_minutes=provider_minutes(
+            service, rec.split.push_in_minutes, rec.split.pull_out_minutes, rules
+        ),
+    )
+
+
+def compare_scenarios(results: Sequence[ScenarioResult]) -> pd.DataFrame:
+    """Scenarios side by side: one column per scenario, one row per thing that matters, and a
+    last row listing what changed from the first scenario."""
+    if not results:
+        return pd.DataFrame()
+    first = results[0]
+    rows: dict[str, list[str]] = {
+        "Recommendation": [],
+        "Minutes a week": [],
+        "Confidence": [],
+        "Points (out of class / in class)": [],
+        "Main reasons": [],
+        "Time in regular class (LRE)": [],
+        "Provider minutes a week": [],
+        "Changed from the first": [],
+    }
+    for result in results:
+        rec = result.rec
+        rows["Recommendation"].append(model_label(_value(rec.recommendation)))
+        rows["Minutes a week"].append(
+            split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes)
+        )
+        rows["Confidence"].append(confidence_label(rec.confidence))
+        rows["Points (out of class / in class)"].append(
+            f"{rec.pull_out_points:g} / {rec.push_in_points:g}"
+        )
+        rows["Main reasons"].append(", ".join(cap(c.label) for c in reasons(rec)[:3]) or "none")
+        rows["Time in regular class (LRE)"].append(
+            f"{percent_text(result.lre_percent)} ({result.lre_category})"
+        )
+        rows["Provider minutes a week"].append(f"{result.provider_minutes:,.0f}")
+        changed = changed_reasons(first.rec, rec) if result is not first else []
+        rows["Changed from the first"].append(
+            "\n".join(changed) if changed else ("(the first)" if result is first else "nothing")
+        )
+    frame = pd.DataFrame(rows, index=[r.name for r in results]).T
+    frame.index.name = ""
+    return frame
+
+
+def other_outside_minutes(recs: pd.DataFrame, student_id: str, service_id: str) -> float:
+    """Minutes outside the regular class from the student's other services, as recommended."""
+    rows = recs[(recs["student_id"] == student_id) & (recs["service_id"] != service_id)]
+    return float(rows["pull_out_minutes"].sum()) if not rows.empty else 0.0
+
+
+def week_minutes_of(district: District, student_id: str) -> int:
+    week = district.school_week_minutes()
+    return int(week.get(student_id, 365 * 5))
+
+
+# --------------------------------------------------------------------------- school what-if
+
+
+@dataclass(frozen=True)
+class SchoolAdoption:
+    """What adopting every recommendation at one school changes."""
+
+    services: int
+    services_changing: int
+    students: int
+    students_changing_category: int
+    categories: pd.DataFrame  # category, scenario ("Now" / "If adopted"), students
+    load: pd.DataFrame  # views.provider_load for the school's services
+    minutes_now: float
+    minutes_adopted: float
+
+
+def school_adoption(
+    recs: pd.DataFrame, district: District, school_id: str, rules: Any = None
+) -> SchoolAdoption:
+    """Adopt every recommendation at a school: LRE categories before and after (one row per
+    student) and provider minutes under today's and the recommended models."""
+    school = recs["student_id"].map(_school_of(district))
+    rows = recs[school == school_id]
+    per_student = rows.drop_duplicates("student_id")
+    now = per_student.get("lre_category_now", pd.Series("", index=per_student.index))
+    after = per_student.get("lre_category", pd.Series("", index=per_student.index))
+    counts = []
+    for scenario, values in (("Now", now), ("If adopted", after)):
+        tally = values.fillna("").astype(str).value_counts()
+        for code, words in LRE_LABELS.items():
+            counts.append(
+                {"category": words, "scenario": scenario, "students": int(tally.get(code, 0))}
+            )
+    load = provider_load(rows, district, rules, school_id)
+    return SchoolAdoption(
+        services=len(rows),
+        services_changing=int(differs_from_current(rows).sum()) if not rows.empty else 0,
+        students=len(per_student),
+        students_changing_category=int((now.fillna("") != after.fillna("")).sum()),
+        categories=pd.DataFrame(counts, columns=["category", "scenario", "students"]),
+        load=load,
+        minutes_now=float(load["current"].sum()) if not load.empty else 0.0,
+        minutes_adopted=float(load["recommended"].sum()) if not load.empty else 0.0,
+    )
+
+
+def school_choices(district: District) -> list[tuple[str, str]]:
+    """(school_id, name) of the schools that have students, by name."""
+    used = set(district.students["school_id"])
+    schools = district.schools[district.schools["school_id"].isin(used)]
+    return sorted(zip(schools["school_id"], schools["name"], strict=True), key=lambda p: p[1])
+
+
+def redact(text: str, name: str, replacement: str) -> str:
+    """Free text with a student's name (whole, and each part of two letters or more) replaced,
+    for de-identified displays of rationales and descriptions."""
+    import re
+
+    parts = [name.strip()] + [p for p in re.split(r"\W+", name) if len(p) >= 2]
+    for part in sorted(set(parts), key=len, reverse=True):
+        if part:
+            text = re.sub(rf"(?i)\b{re.escape(part)}\b", replacement, text)
+    return text

@@ -319,8 +319,12 @@ def test_comparison_cites_the_source_titles() -> None:
 
 
 def test_provider_load_chart_is_aggregated(district: District, recs: pd.DataFrame) -> None:
-    load = views.provider_load(recs, district)
+    from pushin_rules.rules import load_rules
+
+    load = views.provider_load(recs, district, load_rules())
+    assert list(load.columns) == list(views.LOAD_COLUMNS)
     assert len(load) == load["provider_id"].nunique()
+    assert (load["services"] > 0).all()
     long = views.provider_load_long(load)
     assert len(long) == 2 * len(load)
     chart = dashboard_charts.provider_load_chart(long)
@@ -402,3 +406,82 @@ def test_ratings_table_and_terms() -> None:
     assert table["factor"].str[0].str.isupper().all()
     lines = views.term_lines(rules)
     assert lines[0].startswith("Push-in:") and lines[-1].startswith("LRE")
+
+
+# ----------------------------------------------------------------------------- one student
+
+
+def test_student_recommendations_match_the_district_batch(
+    district: District, recs: pd.DataFrame
+) -> None:
+    from pushin_rules.progress import goal_summary
+    from pushin_rules.rules import load_rules
+
+    rules = load_rules()
+    goals = goal_summary(district, rules.progress_settings())
+    by_service = recs.set_index("service_id")
+    for student_id in district.students["student_id"].head(8):
+        for rec in views.student_recommendations(district, rules, goals, student_id):
+            row = by_service.loc[rec.service_id]
+            assert rec.recommendation.value == row["recommendation"]
+            assert rec.split.pull_out_minutes == row["pull_out_minutes"]
+            assert rec.confidence == row["confidence"]
+
+
+def test_goal_views_hide_descriptions_when_deidentified(district: District) -> None:
+    service_id = str(district.goals["service_id"].iloc[0])
+    shown = views.goal_views(district, service_id)
+    hidden = views.goal_views(district, service_id, deidentified=True)
+    assert len(shown) == len(hidden) >= 1
+    descriptions = set(district.goals["description"])
+    assert not any(h.title.split(": ", 1)[1] in descriptions for h in hidden)
+    assert shown[0].analysis.goal_id == shown[0].goal.goal_id
+
+
+def test_lre_summary_in_words(recs: pd.DataFrame) -> None:
+    summary = views.lre_summary(recs, str(recs["student_id"].iloc[0]))
+    assert summary is not None
+    assert summary["adopted_category"] in views.LRE_LABELS.values()
+    assert views.lre_summary(recs, "nobody") is None
+    assert views.percent_text(89.66) == "89.7%" and views.percent_text(None) == "–"
+
+
+def test_school_adoption_counts_students_once(district: District, recs: pd.DataFrame) -> None:
+    from pushin_rules.rules import load_rules
+
+    school_id, _ = views.school_choices(district)[0]
+    adoption = views.school_adoption(recs, district, school_id, load_rules())
+    per = adoption.categories.groupby("scenario")["students"].sum()
+    assert per["Now"] == per["If adopted"] == adoption.students
+    assert adoption.services_changing <= adoption.services
+    chart = dashboard_charts.lre_change_chart(adoption.categories).to_dict()
+    assert sum(len(v) for v in chart["datasets"].values()) == 6
+
+
+def test_scenarios_compare_side_by_side() -> None:
+    from pushin_rules.rules import load_rules
+
+    rules = load_rules()
+    service = views.vignette_services(synth.VIGNETTES[0])[1]
+    start = views.score_scenario("Start", service, rules, week_minutes=1745)
+    moved = views.score_scenario(
+        "Less drill",
+        views.service_with(service, intensity=0, specialized_setting=0),
+        rules.with_weights({"generalization": 2.0}),
+        week_minutes=1745,
+        other_outside_minutes=120,
+    )
+    assert start.lre_percent == pytest.approx(100 * (1745 - 60) / 1745)
+    assert moved.rec.recommendation.value != start.rec.recommendation.value
+    table = views.compare_scenarios([start, moved])
+    assert list(table.columns) == ["Start", "Less drill"]
+    assert table.loc["Changed from the first", "Start"] == "(the first)"
+    assert "Recommendation:" in table.loc["Changed from the first", "Less drill"]
+    assert views.compare_scenarios([]).empty
+
+
+def test_redact_names_in_free_text() -> None:
+    text = "Theo prefers the quiet room; Mr. Brennan agreed. theodore stays."
+    assert views.redact(text, "Theo Brennan", "Student X") == (
+        "Student X prefers the quiet room; Mr. Student X agreed. theodore stays."
+    )

@@ -1,0 +1,197 @@
+"""Student: each service's recommendation and its reasons beside the progress graphs of its
+goals; the LRE figures above; the recorded decisions below."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from pushin_rules import charts, privacy, views
+
+PICK_KEY = "student_page_pick"
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _recommendations(key: tuple, student_id: str, _district, _rules, _goals):
+    return views.student_recommendations(_district, _rules, _goals, student_id)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
+    out = []
+    for item in views.goal_views(_district, service_id, _rules.progress_settings(), hidden):
+        chart = charts.progress_chart(
+            item.goal,
+            item.points,
+            item.analysis,
+            title=item.title,
+            deidentified_title=item.title if hidden else None,
+            width=560,
+            height=300,
+        )
+        out.append((item, chart))
+    return out
+
+
+def _remember_pick() -> None:
+    st.session_state["student_id"] = st.session_state[PICK_KEY]
+
+
+common.page_header(
+    "Student",
+    "For one student: what the rules recommend for each service and why, beside the progress "
+    "data of that service's goals.",
+)
+
+district = common.district()
+rules = common.rules()
+labels = common.student_labels()
+hidden = common.deidentified()
+ids = views.student_choices(district, labels)
+if not ids:
+    st.info("This district has no students yet. Load a district on the Data page.")
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+    st.stop()
+
+wanted = st.session_state.get("student_id")
+if wanted in ids and st.session_state.get(PICK_KEY) != wanted:
+    st.session_state[PICK_KEY] = wanted
+student_id = st.selectbox(
+    "Student",
+    ids,
+    format_func=lambda sid: str(labels.get(sid, sid)),
+    key=PICK_KEY,
+    on_change=_remember_pick,
+    width=420,
+)
+st.session_state["student_id"] = student_id
+
+key = (common.data_version(), rules.file_hash)
+recs = common.recommendations()
+student = district.student(student_id)
+school = district.schools.set_index("school_id")["name"].get(student.school_id, student.school_id)
+facts = [f"Grade {student.grade}", str(school)]
+if student.classroom:
+    facts.append(f"class {student.classroom}")
+if student.case_manager and not hidden:
+    facts.append(f"case manager {student.case_manager}")
+st.caption(privacy.escape_markdown(" · ".join(facts)))
+
+lre = views.lre_summary(recs, student_id)
+if lre is not None:
+    cols = st.columns([1, 1, 2])
+    cols[0].metric(
+        "Time in the regular class today",
+        views.percent_text(lre["now"]),
+        help=views.TERMS["lre"],
+    )
+    cols[0].caption(f"Federal category: {lre['now_category'] or '–'}")
+    delta = None
+    if lre["now"] is not None and lre["adopted"] is not None:
+        delta = f"{float(lre['adopted']) - float(lre['now']):+.1f} points"
+    cols[1].metric(
+        "If the recommendations are adopted",
+        views.percent_text(lre["adopted"]),
+        delta=delta,
+        delta_color="off",
+        help=views.TERMS["lre"],
+    )
+    cols[1].caption(f"Federal category: {lre['adopted_category'] or '–'}")
+    with cols[2]:
+        st.caption(
+            "LRE (least restrictive environment) is the share of the school week spent inside "
+            "the regular class. Push-in minutes count as inside; pull-out minutes count as "
+            "outside."
+        )
+        with st.container(horizontal=True):
+            st.page_link("pages/meeting.py", label="Meeting view", icon=":material/groups:")
+            st.page_link("pages/what_if.py", label="What-if", icon=":material/tune:")
+
+recommendations = _recommendations(key, student_id, district, rules, common.goal_summary())
+if not recommendations:
+    st.info("This student has no services in the district data.")
+
+for rec in recommendations:
+    service = district.service(rec.service_id)
+    with st.container(border=True):
+        st.subheader(
+            f"{views.service_label(rec.service)} · {rec.minutes_per_week} min a week",
+            anchor=False,
+        )
+        card, progress = st.columns([2, 3], gap="large")
+        with card:
+            st.markdown("#### Recommended: " + views.headline(rec))
+            st.caption(
+                f"Today: {views.current_text(service)} · "
+                f"Confidence: {views.confidence_label(rec.confidence)}"
+            )
+            st.markdown(privacy.escape_markdown(rec.rule_sentence))
+            reasons = views.reasons(rec)
+            if reasons:
+                st.markdown("**Why**")
+                for item in reasons:
+                    st.markdown(
+                        "- "
+                        + privacy.escape_markdown(
+                            f"{views.cap(item.label)} (rated {item.rating}): {item.sentence}"
+                        ),
+                        help=views.source_list(item.sources),
+                    )
+            for line in rec.progress_evidence:
+                st.markdown("- " + privacy.escape_markdown(line))
+            st.caption(privacy.escape_markdown(rec.confidence_sentence))
+            if rec.feasibility_notes:
+                st.markdown("**To make it work** (these never change the recommendation)")
+                for note in rec.feasibility_notes:
+                    st.markdown("- " + privacy.escape_markdown(note))
+            if rec.tipping_points:
+                with st.expander("What would change the recommendation"):
+                    for tip in rec.tipping_points:
+                        st.markdown("- " + privacy.escape_markdown(tip.sentence))
+            sources = sorted({s for item in reasons for s in item.sources})
+            if sources:
+                st.caption(privacy.escape_markdown(views.source_list(sources)))
+            if st.button("Try changes in what-if", key=f"whatif_{rec.service_id}"):
+                st.session_state["whatif_service_id"] = rec.service_id
+                st.session_state["whatif_source"] = "service"
+                st.switch_page("pages/what_if.py")
+        with progress:
+            goals = _goal_charts(key, rec.service_id, hidden, district, rules)
+            if not goals:
+                st.info("No goals with progress data for this service yet.")
+            for item, chart in goals:
+                st.altair_chart(chart, width="stretch")
+                analysis = item.analysis
+                st.markdown(
+                    f"**Progress: {views.progress_label(analysis.decision)}.** "
+                    + privacy.escape_markdown(analysis.trend_detail)
+                )
+                st.caption(
+                    privacy.escape_markdown(
+                        f"{analysis.four_point_detail} Likelihood of meeting the goal: "
+                        f"{analysis.likelihood_text}."
+                    )
+                )
+
+st.subheader("Decisions recorded for this student")
+history = views.decisions_table(common.store().decisions_for_student(student_id), district.services)
+if history.empty:
+    st.caption("No decisions recorded yet. Record one on the Meeting page.")
+else:
+    st.dataframe(
+        history,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "meeting_date": "Meeting",
+            "service": "Service",
+            "proposed": "Rules proposed",
+            "decision": "Decision",
+            "decided": "Team decided",
+            "rationale": st.column_config.TextColumn("Rationale", width="large"),
+            "attendees": "Attended",
+            "recorded_by": "Recorded by",
+            "rules": "Rule set",
+            "status": "Status",
+        },
+    )

@@ -1,0 +1,330 @@
+"""What-if: change a service's ratings, minutes or the rules' weights and compare scenarios;
+and the school-level question "what if every recommendation here were adopted?"."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import common
+from pushin_rules import dashboard_charts, privacy, views
+from pushin_rules.engine import progress_evidence
+from pushin_rules.errors import RulesError
+from pushin_rules.synth import VIGNETTES
+
+PREFIX = "wi:"  # every editing widget's key starts with this, so Reset can clear them
+SCENARIOS_KEY = "whatif_scenarios"
+SOURCE_PICK = "whatif_source_pick"
+SOURCES = {
+    "service": "A student's service",
+    "case": "A training case",
+    "blank": "A blank service",
+}
+
+
+def _remember_source() -> None:
+    st.session_state["whatif_source"] = st.session_state[SOURCE_PICK]
+
+
+def _reset() -> None:
+    for name in [k for k in st.session_state if str(k).startswith(PREFIX)]:
+        del st.session_state[name]
+    st.session_state[SCENARIOS_KEY] = []
+
+
+common.page_header(
+    "What-if",
+    "Change a service's ratings, minutes or the rules' weights and see what the rules would "
+    "recommend. Save scenarios to compare them side by side. Nothing here changes the data.",
+)
+
+district = common.district()
+rules = common.rules()
+labels = common.student_labels()
+hidden = common.deidentified()
+recs = common.recommendations()
+cases = {v.key: v for v in VIGNETTES}
+st.session_state.setdefault(SCENARIOS_KEY, [])
+
+# ---------------------------------------------------------------- starting point
+has_services = not district.services.empty
+source_options = [k for k in SOURCES if k != "service" or has_services]
+wanted = st.session_state.get("whatif_source")
+if wanted not in source_options:
+    wanted = source_options[0]
+if st.session_state.get(SOURCE_PICK) != wanted:
+    st.session_state[SOURCE_PICK] = wanted
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    source = st.segmented_control(
+        "Start from",
+        source_options,
+        format_func=SOURCES.get,
+        required=True,
+        key=SOURCE_PICK,
+        on_change=_remember_source,
+    )
+
+    evidence = None
+    week, others, student_id = 365 * 5, 0.0, None
+    if source == "service":
+        ids = views.student_choices(district, labels)
+        ids = [i for i in ids if i in set(district.services["student_id"])]
+        wanted_service = st.session_state.get("whatif_service_id")
+        owner = views.student_of_service(district, wanted_service) if wanted_service else None
+        wanted_student = st.session_state.get("student_id")
+        if wanted_student not in ids:
+            wanted_student = owner
+        student_id = st.selectbox(
+            "Student",
+            ids,
+            index=ids.index(wanted_student) if wanted_student in ids else 0,
+            format_func=lambda sid: str(labels.get(sid, sid)),
+            width=320,
+        )
+        st.session_state["student_id"] = student_id
+        own = views.student_services(district, student_id)
+        service_ids = list(own["service_id"])
+        kinds = dict(zip(own["service_id"], own["service"], strict=True))
+        service_id = st.selectbox(
+            "Service",
+            service_ids,
+            index=service_ids.index(wanted_service) if wanted_service in service_ids else 0,
+            format_func=lambda sid: views.service_label(kinds[sid]),
+            width=320,
+        )
+        st.session_state["whatif_service_id"] = service_id
+        base = district.service(service_id)
+        base_id = f"service:{service_id}"
+        evidence = progress_evidence(own, common.goal_summary(), rules)
+        week = views.week_minutes_of(district, student_id)
+        others = views.other_outside_minutes(recs, student_id, service_id)
+    elif source == "case":
+        keys = list(cases)
+        wanted_case = st.session_state.get("whatif_case")
+        case_key = st.selectbox(
+            "Case",
+            keys,
+            index=keys.index(wanted_case) if wanted_case in keys else 0,
+            format_func=lambda k: views.vignette_title(cases[k], hidden),
+            width=320,
+        )
+        st.session_state["whatif_case"] = case_key
+        services = views.vignette_services(cases[case_key])
+        number = st.selectbox(
+            "Service",
+            range(len(services)),
+            format_func=lambda i: views.service_label(services[i].service.value),
+            width=320,
+        )
+        base = services[number]
+        base_id = f"case:{case_key}:{number}"
+    else:
+        base = views.blank_service()
+        base_id = "blank"
+    st.button("Reset", on_click=_reset, icon=":material/restart_alt:", help="Clear every change")
+
+if source == "case":
+    st.caption(privacy.escape_markdown(views.cite_titles(cases[case_key].situation)))
+
+
+# ---------------------------------------------------------------- editing and result
+@st.fragment
+def explore() -> None:
+    key = f"{PREFIX}{base_id}:"
+    edit, result = st.columns([2, 3], gap="large")
+    with edit:
+        st.markdown("**Ratings** (0 none, 1 low, 2 moderate, 3 high)")
+        ratings = {}
+        for direction, title in (
+            ("pull_out", "Toward a separate room"),
+            ("push_in", "Toward the classroom"),
+            ("implementation", "School logistics (notes only, never the recommendation)"),
+        ):
+            with st.expander(title, expanded=direction != "implementation"):
+                for factor in [f for f in rules.factors if f.direction == direction]:
+                    ratings[factor.key] = st.select_slider(
+                        views.cap(factor.label),
+                        options=[0, 1, 2, 3],
+                        value=int(getattr(base, factor.key)),
+                        help=factor.question
+                        + "\n\n"
+                        + "\n".join(f"{r}: {m}" for r, m in factor.meanings.items()),
+                        key=key + factor.key,
+                    )
+        with st.expander("Minutes"):
+            minutes = st.number_input(
+                "Minutes a week",
+                min_value=5,
+                max_value=3000,
+                step=5,
+                value=int(base.minutes_per_week),
+                key=key + "minutes",
+            )
+            session = st.number_input(
+                "Minutes per session",
+                min_value=5,
+                max_value=int(minutes),
+                step=5,
+                value=min(int(base.session_minutes), int(minutes)),
+                key=key + "session",
+            )
+            group = st.number_input(
+                "Group size (pull-out)",
+                min_value=1,
+                max_value=50,
+                value=int(base.group_size),
+                key=key + "group",
+            )
+        with st.expander("Rule weights (how much each rating point counts)"):
+            st.caption(
+                "Changing a weight changes the rules for this page only; the version shown "
+                "gets '+modified'."
+            )
+            weights = {}
+            for factor in rules.need_factors:
+                weights[factor.key] = st.number_input(
+                    views.cap(factor.label),
+                    min_value=0.0,
+                    max_value=10.0,
+                    step=0.25,
+                    value=float(factor.weight),
+                    key=f"{PREFIX}weight:{factor.key}",
+                )
+    changed_weights = {k: w for k, w in weights.items() if w != rules.factor(k).weight}
+    try:
+        edited_rules = rules.with_weights(changed_weights) if changed_weights else rules
+        edited = views.service_with(
+            base, minutes_per_week=minutes, session_minutes=session, group_size=group, **ratings
+        )
+    except (ValueError, RulesError) as error:
+        result.error(f"These settings cannot be scored: {error}")
+        return
+    start = views.score_scenario(
+        "Starting point",
+        base,
+        rules,
+        evidence=evidence,
+        week_minutes=week,
+        other_outside_minutes=others,
+    )
+    now = views.score_scenario(
+        "With your changes",
+        edited,
+        edited_rules,
+        evidence=evidence,
+        week_minutes=week,
+        other_outside_minutes=others,
+    )
+    with result:
+        st.markdown("#### " + views.headline(now.rec))
+        st.caption(
+            f"Confidence: {views.confidence_label(now.rec.confidence)} · "
+            f"Time in regular class: {views.percent_text(now.lre_percent)} "
+            f"({now.lre_category}) · Provider minutes: {now.provider_minutes:,.0f} a week"
+        )
+        st.markdown(privacy.escape_markdown(now.rec.rule_sentence))
+        for item in views.reasons(now.rec):
+            st.markdown(
+                "- "
+                + privacy.escape_markdown(
+                    f"{views.cap(item.label)} (rated {item.rating}): {item.sentence}"
+                ),
+                help=views.source_list(item.sources),
+            )
+        for line in now.rec.progress_evidence:
+            st.markdown("- " + privacy.escape_markdown(line))
+        if now.rec.feasibility_notes:
+            st.markdown("**To make it work**")
+            for note in now.rec.feasibility_notes:
+                st.markdown("- " + privacy.escape_markdown(note))
+        changes = views.changed_reasons(start.rec, now.rec)
+        with st.container(border=True):
+            st.markdown("**Compared with the starting point** (" + views.headline(start.rec) + ")")
+            if changes:
+                for line in changes:
+                    st.markdown("- " + privacy.escape_markdown(line))
+            else:
+                st.caption("No change yet: move a rating, the minutes or a weight.")
+        with st.container(horizontal=True, vertical_alignment="bottom"):
+            name = st.text_input(
+                "Scenario name",
+                value=f"Scenario {len(st.session_state[SCENARIOS_KEY]) + 1}",
+                max_chars=40,
+                key=f"{PREFIX}scenario_name",
+                width=240,
+            )
+            if st.button("Save scenario", icon=":material/bookmark_add:"):
+                st.session_state[SCENARIOS_KEY].append(
+                    {
+                        "name": name.strip() or "Scenario",
+                        "base_id": base_id,
+                        "service": edited.model_dump(),
+                        "weights": changed_weights,
+                    }
+                )
+                st.rerun(scope="fragment")
+
+    saved = [s for s in st.session_state[SCENARIOS_KEY] if s["base_id"] == base_id]
+    st.subheader("Scenarios side by side", anchor=False)
+    if not saved:
+        st.caption(
+            "Save a scenario to compare it here with the starting point. Scenarios are kept "
+            "for this session only."
+        )
+        return
+    results = [start]
+    for item in saved:
+        scenario_rules = rules.with_weights(item["weights"]) if item["weights"] else rules
+        results.append(
+            views.score_scenario(
+                item["name"],
+                type(base)(**item["service"]),
+                scenario_rules,
+                evidence=evidence,
+                week_minutes=week,
+                other_outside_minutes=others,
+            )
+        )
+    st.dataframe(views.compare_scenarios(results), width="stretch")
+
+
+explore()
+
+# ---------------------------------------------------------------- school level
+st.divider()
+st.subheader("A whole school: adopt every recommendation", anchor=False)
+schools = views.school_choices(district)
+if not schools:
+    st.caption("This district has no schools with students yet.")
+else:
+    names = dict(schools)
+    school_id = st.selectbox(
+        "School", list(names), format_func=names.get, width=360, key="whatif_school"
+    )
+    adoption = views.school_adoption(recs, district, school_id, rules)
+    cols = st.columns(4)
+    cols[0].metric("Services", f"{adoption.services:,}")
+    cols[1].metric("Would change model", f"{adoption.services_changing:,}")
+    cols[2].metric(
+        "Students changing LRE category",
+        f"{adoption.students_changing_category:,}",
+        help=views.TERMS["lre"],
+    )
+    cols[3].metric(
+        "Provider minutes a week",
+        f"{adoption.minutes_adopted:,.0f}",
+        delta=f"{adoption.minutes_adopted - adoption.minutes_now:+,.0f} vs today",
+        delta_color="off",
+    )
+    left, right = st.columns(2, gap="large")
+    with left:
+        st.markdown("**Students by time inside the regular class**")
+        st.altair_chart(dashboard_charts.lre_change_chart(adoption.categories), width="stretch")
+    with right:
+        st.markdown("**Provider minutes at this school**")
+        if adoption.load.empty:
+            st.caption("No services at this school name a provider.")
+        else:
+            st.altair_chart(
+                dashboard_charts.provider_load_chart(views.provider_load_long(adoption.load)),
+                width="stretch",
+            )
