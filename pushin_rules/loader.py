@@ -29,7 +29,14 @@ from .district import District, empty_frame
 from .errors import DistrictError, Problem
 from .models import DEFAULT_DAYS_PER_WEEK, DEFAULT_MINUTES_PER_DAY, FACTORS
 
-_INT_TEXT = r"^[+-]?\d+(?:\.0*)?$"  # spreadsheets often export whole numbers as "3.0"
+# ASCII digits only: `\d` would also admit other scripts' digits, which pandas cannot convert.
+_INT_TEXT = r"^[+-]?[0-9]+(?:\.0*)?$"  # spreadsheets often export whole numbers as "3.0"
+# YYYY-MM-DD, optionally followed by the time of day a spreadsheet adds to a date cell (and a
+# UTC offset); the date is taken as written.
+_DATE_TEXT = (
+    r"^([0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
+)
 
 
 def load_district(path: str | os.PathLike[str]) -> District:
@@ -122,9 +129,9 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
 def _read(
     spec: FileSpec, content: bytes | str, problems: list[Problem], notes: list[str]
 ) -> pd.DataFrame | None:
-    if isinstance(content, bytes):
+    if isinstance(content, bytes | bytearray | memoryview):
         try:
-            text = content.decode("utf-8-sig")
+            text = bytes(content).decode("utf-8")
         except UnicodeDecodeError as error:
             problems.append(
                 Problem(
@@ -136,8 +143,12 @@ def _read(
                 )
             )
             return None
+    elif isinstance(content, str):
+        text = content
     else:
-        text = content.removeprefix("\ufeff")
+        problems.append(Problem(spec.name, None, None, None, "is not the content of a file"))
+        return None
+    text = text.lstrip("\ufeff")  # byte-order marks, even one saved twice
     if "\x00" in text:
         problems.append(
             Problem(spec.name, None, None, None, "contains NUL bytes; is it really a CSV file?")
@@ -149,35 +160,42 @@ def _read(
         )
         return None
     try:
-        raw = pd.read_csv(
+        # The header is read as a row: pandas would rename a repeated name ("name.1") and
+        # quietly turn the first column into an index when every row has one cell too many.
+        # This way a row longer than the header is an error, and a shorter one has empty cells.
+        grid = pd.read_csv(
             io.StringIO(text),
+            header=None,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=True,
             engine="c",
         )
-    except (pd.errors.ParserError, csv.Error, ValueError) as error:
+    except (pd.errors.ParserError, csv.Error, ValueError, OverflowError) as error:
         problems.append(
             Problem(spec.name, None, None, None, f"cannot be read as CSV ({_first_line(error)})")
         )
         return None
 
-    # pandas renames a repeated header ("name.1"); read the header as written to catch it.
-    header = [c.strip() for c in next(csv.reader(io.StringIO(text)))]
+    header = [str(c).strip() for c in grid.iloc[0]]
+    raw = grid.iloc[1:].reset_index(drop=True)
+    named = [c for c in header if c]  # spreadsheets export empty trailing columns unnamed
     seen: set[str] = set()
-    for name in header:
+    repeated = False
+    for name in named:
         if name in seen:
             problems.append(Problem(spec.name, 1, name, None, "column appears twice in the header"))
+            repeated = True
         seen.add(name)
-    if len(seen) != len(header):
+    if repeated:
         return None
     raw.columns = header
-    ignored = [c for c in header if c not in spec.column_names]
+    ignored = [c for c in named if c not in spec.column_names]
     if ignored:
         notes.append(
             f"{spec.name}: extra column{'s' if len(ignored) > 1 else ''} ignored: "
-            + ", ".join(ignored)
+            + ", ".join(c if len(c) <= 40 else c[:37] + "..." for c in ignored)
         )
     missing_required = [c.name for c in spec.columns if c.required and c.name not in header]
     for name in missing_required:
@@ -268,11 +286,12 @@ def _convert(
         return filled.astype(object)
 
     if column.kind == "int":
-        shaped = values.str.fullmatch(_INT_TEXT).to_numpy()
-        bad_shape = ~empty & ~shaped
+        shaped = values.str.fullmatch(_INT_TEXT).to_numpy(dtype=bool)
         numbers = pd.to_numeric(values.where(shaped & ~empty, None), errors="coerce").to_numpy(
             dtype=float
         )
+        shaped = shaped & ~np.isnan(numbers)
+        bad_shape = ~empty & ~shaped
         in_range = np.ones(len(values), dtype=bool)
         if column.low is not None:
             in_range &= ~(numbers < column.low)
@@ -293,12 +312,15 @@ def _convert(
         return pd.Series(numbers, dtype="float64")
 
     # date
-    dates = pd.to_datetime(values.where(~empty, None), format="ISO8601", errors="coerce")
+    day = values.str.extract(_DATE_TEXT, expand=False).astype(object)
+    day = day.where(day.notna() & ~empty, None)
+    dates = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
     plausible = dates.dt.year.between(1990, 2100).fillna(False).to_numpy(dtype=bool)
     bad = ~empty & ~plausible
     _report(problems, file, column, rows, values, bad)
-    dates = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
-    return pd.Series(dates.dt.normalize().astype("datetime64[ns]"))
+    # Out-of-range years were reported; blank them before the nanosecond cast would overflow.
+    dates = dates.where(plausible)
+    return pd.Series(dates.astype("datetime64[ns]"))
 
 
 def _empty_raw(spec: FileSpec) -> pd.DataFrame:
@@ -333,11 +355,15 @@ def _providers_from_services(services: pd.DataFrame) -> pd.DataFrame:
     named = services[services["provider_id"] != ""].drop_duplicates("provider_id")
     if named.empty:
         return empty_frame("providers")
+    # Explicit object Series: pandas 3 would infer its own "str" dtype from a bare array.
+    ids = named["provider_id"].to_numpy(dtype=object)
     return pd.DataFrame(
         {
-            "provider_id": named["provider_id"].to_numpy(dtype=object),
-            "name": named["provider_id"].to_numpy(dtype=object),
-            "role": named["service"].map(_ROLE_OF_SERVICE).to_numpy(dtype=object),
+            "provider_id": pd.Series(ids, dtype=object),
+            "name": pd.Series(ids.copy(), dtype=object),
+            "role": pd.Series(
+                named["service"].map(_ROLE_OF_SERVICE).to_numpy(dtype=object), dtype=object
+            ),
             "weekly_capacity_minutes": np.zeros(len(named), dtype="int64"),
         }
     )
