@@ -359,7 +359,7 @@ VIGNETTES: tuple[Vignette, ...] = (
 )
 
 MIN_STUDENTS_FOR_VIGNETTES = 10
-MAX_STUDENTS = 1_000_000  # about 8 GB of memory at that size; beyond it, a mistyped number
+MAX_STUDENTS = 1_000_000  # memory grows about 0.8 GB per 100,000 students; more is a typo
 
 # --------------------------------------------------------------------------------------------
 # Tables the random part draws from.
@@ -400,8 +400,8 @@ SERVICE_CHANCE = np.array(
     ]
 )
 
-# Students each provider can carry (DOMAIN.md: SLP median about 48-50, ASHA calls 40
-# manageable; SETSS at most 30 per teacher in elementary school).
+# Services each provider carries (DOMAIN.md: SLP median about 48-50, ASHA calls 40
+# manageable; SETSS at most 30 students per teacher in elementary school).
 CASELOAD: dict[str, int] = {
     "slp": 45,
     "ot": 40,
@@ -1082,32 +1082,33 @@ def _assign_providers(
     providers: dict[str, np.ndarray],
 ) -> None:
     """Fill services["provider"] and pupils["case_manager"] (indices into providers)."""
-    # Providers cover neighbouring schools: order by school, then cut into equal caseloads.
-    n_students = len(pupils["school"])
     role_index = providers["role_index"]
     first_of_role = np.searchsorted(role_index, np.arange(len(ROLES)))
     count_of_role = np.bincount(role_index, minlength=len(ROLES))
+    school = pupils["school"]
 
-    se = ROLES.index("special_educator")
-    order = np.lexsort((np.arange(n_students), pupils["school"]))
-    rank = np.empty(n_students, dtype=np.int64)
-    rank[order] = np.arange(n_students)
-    case_manager = first_of_role[se] + rank * count_of_role[se] // n_students
-    pupils["case_manager"] = case_manager
+    def share_out(people: np.ndarray, role: int) -> np.ndarray:
+        # Providers cover neighbouring schools: order by school, then cut into equal caseloads.
+        order = np.lexsort((people, school[people]))
+        rank = np.empty(len(people), dtype=np.int64)
+        rank[order] = np.arange(len(people))
+        return first_of_role[role] + rank * count_of_role[role] // max(len(people), 1)
 
     owner = services["owner"]
     kind = services["kind"]
     provider = np.full(len(owner), -1, dtype=np.int64)
     for t, name in enumerate(SERVICE_TYPES):
-        r = ROLES.index(ROLE_OF_SERVICE[name])
         rows = np.flatnonzero(kind == t)
-        if name == "setss":  # the SETSS teacher is the student's case manager
-            provider[rows] = case_manager[owner[rows]]
-            continue
-        within = np.lexsort((owner[rows], pupils["school"][owner[rows]]))
-        rank = np.empty(len(rows), dtype=np.int64)
-        rank[within] = np.arange(len(rows))
-        provider[rows] = first_of_role[r] + rank * count_of_role[r] // max(len(rows), 1)
+        provider[rows] = share_out(owner[rows], ROLES.index(ROLE_OF_SERVICE[name]))
+
+    # The case manager is the student's SETSS teacher, or another special educator nearby.
+    setss = np.flatnonzero(kind == SERVICE_TYPES.index("setss"))
+    case_manager = np.full(len(school), -1, dtype=np.int64)
+    case_manager[owner[setss]] = provider[setss]
+    others = np.flatnonzero(case_manager < 0)
+    case_manager[others] = share_out(others, ROLES.index("special_educator"))
+    pupils["case_manager"] = case_manager
+
     unstaffed = (services["model"] == NO_MODEL) & (rng.random(len(owner)) < UNSTAFFED_NEW_SHARE)
     provider[unstaffed] = -1
     services["provider"] = provider

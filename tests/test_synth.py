@@ -154,11 +154,15 @@ def test_large_district_keeps_caseloads_realistic(large) -> None:
     per_provider = services.groupby(["role", "provider_id"]).size()
     assert per_provider["slp"].max() <= synth.CASELOAD["slp"]
     assert per_provider["ot"].max() <= synth.CASELOAD["ot"]
+    assert per_provider["special_educator"].max() <= 30  # New York's SETSS limit
     # about 120 students with IEPs per school in a large district
     assert 40 <= len(large.schools) <= 100
     assert large.students["name"].is_unique
     managers = set(large.providers.loc[large.providers["role"] == "special_educator", "name"])
     assert set(large.students["case_manager"]) <= managers
+    # a student's SETSS teacher is their case manager
+    setss = services[services["service"] == "setss"].merge(large.students, on="student_id")
+    assert (setss["name_x"] == setss["case_manager"]).all()
 
 
 def test_names_stay_unique_beyond_the_first_and_last_name_pairs() -> None:
