@@ -150,58 +150,89 @@ def _phase_changes(analysis: GoalAnalysis) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["date", "label", "day"])
 
 
+def alternating(analysis: GoalAnalysis) -> bool:
+    """Settings that change score by score (a hybrid service), not a change of model.
+
+    Three or more phases, at least half of them a single score: phase lines would be noise, so
+    the graph draws one line per setting instead and compares the settings' rates.
+    """
+    phases = analysis.phases
+    singles = sum(phase.points == 1 for phase in phases)
+    return len(phases) >= 3 and 2 * singles >= len(phases)
+
+
 def _phase_rates(analysis: GoalAnalysis) -> pd.DataFrame:
-    """Each phase's attained rate, written at the foot of the phase."""
+    """Each phase's attained rate, written at the foot of the phase (when there are phases)."""
     rows = [
         {
             "date": pd.Timestamp(phase.start),
-            "label": f"{SETTING_WORDS[phase.setting]}: {phase.slope:+.2f} per week"
-            if pd.notna(phase.slope)
-            else f"{SETTING_WORDS[phase.setting]}: no slope",
+            "label": f"{SETTING_WORDS[phase.setting]}: "
+            + (f"{phase.slope:+.2f} per week" if pd.notna(phase.slope) else "no slope"),
         }
         for phase in analysis.phases
     ]
-    return pd.DataFrame(rows, columns=["date", "label"])
+    return pd.DataFrame(rows if len(rows) > 1 else [], columns=["date", "label"])
 
 
-def _subtitle(analysis: GoalAnalysis) -> list[str]:
+def _setting_rates(analysis: GoalAnalysis) -> str:
+    """The rate of each setting's scores, for settings that alternate."""
+    parts = []
+    for key, roi, n in (
+        ("push_in", analysis.push_in_roi, analysis.push_in_points),
+        ("pull_out", analysis.pull_out_roi, analysis.pull_out_points),
+    ):
+        if n:
+            rate = f"{roi:+.2f} per week" if pd.notna(roi) else "no slope"
+            parts.append(f"{SETTING_WORDS[key]} scores ({n}): {rate}")
+    text = "; ".join(parts)
+    return f"Settings alternate (hybrid), one line each. {text[:1].upper()}{text[1:]}."
+
+
+def _subtitle(analysis: GoalAnalysis, by_setting: bool) -> list[str]:
     if analysis.points == 0:
         return ["No scores yet."]
     if analysis.decision == "insufficient_data":
         lines = [f"Not enough data for the decision rules yet: {analysis.four_point_detail}."]
         if pd.notna(analysis.trend_roi):
             lines.append(f"Trend so far {analysis.trend_roi:+.2f} per week.")
-        return lines
-    decision = analysis.decision.replace("_", " ")
-    return [
-        f"Decision: {decision}. {analysis.trend_detail[:1].upper()}{analysis.trend_detail[1:]}.",
-        f"Four-point rule: {analysis.four_point.replace('_', ' ')} "
-        f"({analysis.four_point_detail}). Likelihood of meeting the goal: "
-        f"{analysis.likelihood_text}.",
-    ]
+    else:
+        decision = analysis.decision.replace("_", " ")
+        detail = analysis.trend_detail
+        lines = [
+            f"Decision: {decision}. {detail[:1].upper()}{detail[1:]}.",
+            f"Four-point rule: {analysis.four_point.replace('_', ' ')} "
+            f"({analysis.four_point_detail}). Likelihood of meeting the goal: "
+            f"{analysis.likelihood_text}.",
+        ]
+    if by_setting:
+        lines.append(_setting_rates(analysis))
+    return lines
 
 
-def _score_layers(scores: pd.DataFrame, x: alt.X, y: alt.Y) -> list[alt.Chart]:
-    """The scores, coloured and shaped by setting, joined by a line only within a phase."""
+def _score_layers(scores: pd.DataFrame, x: alt.X, y: alt.Y, by_setting: bool) -> list[alt.Chart]:
+    """The scores, coloured and shaped by setting, joined by a line only within a phase (or,
+    when settings alternate, one line per setting in the setting's colour)."""
     used = [key for key, style in SETTING_STYLE.items() if style[0] in set(scores["setting"])]
     used = used or ["push_in", "pull_out"]
     labels = [SETTING_STYLE[k][0] for k in used]
     legend = _legend("Where the score was taken")
     # Colour and shape on the same field, domain and legend: Vega-Lite draws one legend.
-    colour = alt.Color(
-        "setting:N",
-        scale=alt.Scale(domain=labels, range=[SETTING_STYLE[k][1] for k in used]),
-        legend=legend,
-    )
+    colours = alt.Scale(domain=labels, range=[SETTING_STYLE[k][1] for k in used])
+    colour = alt.Color("setting:N", scale=colours, legend=legend)
     shape = alt.Shape(
         "setting:N",
         scale=alt.Scale(domain=labels, range=[SETTING_STYLE[k][2] for k in used]),
         legend=legend,
     )
     base = alt.Chart(scores)
-    joined = base.mark_line(color="#555555", strokeWidth=2, opacity=0.7).encode(
-        x=x, y=y, detail="phase:N", order="date:T"
-    )
+    if by_setting:
+        joined = base.mark_line(strokeWidth=2, opacity=0.6).encode(
+            x=x, y=y, color=alt.Color("setting:N", scale=colours, legend=None), order="date:T"
+        )
+    else:
+        joined = base.mark_line(color="#555555", strokeWidth=2, opacity=0.7).encode(
+            x=x, y=y, detail="phase:N", order="date:T"
+        )
     dots = base.mark_point(filled=True, size=POINT_SIZE, opacity=1, stroke="white").encode(
         x=x,
         y=y,
@@ -273,8 +304,8 @@ def _phase_change_layers(changes: pd.DataFrame, x: alt.X) -> list[alt.Chart]:
 
 
 def _phase_rate_layers(rates: pd.DataFrame, x: alt.X, height: int) -> list[alt.Chart]:
-    """Each phase's rate at its foot, when there is more than one phase to compare."""
-    if len(rates) < 2:
+    """Each phase's rate at the foot of the plot, below the lowest score (see y padding)."""
+    if rates.empty:
         return []
     return [
         alt.Chart(rates)
@@ -320,16 +351,17 @@ def progress_chart(
 ) -> alt.LayerChart:
     """The progress-monitoring graph of one goal.
 
-    Dated scores coloured and shaped by setting, joined only within a phase; the aimline
+    Dated scores coloured and shaped by setting, joined only within a phase (one line per
+    setting when settings alternate score by score, see `alternating`); the aimline
     dashed; the trend solid (dotted where projected to the target date); the target marked at
     the target date; a labelled vertical line at each change of setting. `deidentified_title`,
     when given, replaces the title (for a projector or training display), so no description
     that might name the student is drawn.
     """
+    by_setting = alternating(analysis)
     scores = _point_frame(goal, points, analysis)
     lines = _line_frame(analysis)
-    changes = _phase_changes(analysis)
-    rates = _phase_rates(analysis)
+
     measure = goal.measure or "score"
     lower = " (lower is better)" if goal.direction is GoalDirection.decrease else ""
     if deidentified_title is not None:
@@ -340,14 +372,14 @@ def progress_chart(
     x_axis = _axis("Date", format="%-d %b", labelAngle=0, tickCount="month")
     y_axis = _axis(f"{measure}{lower}")
     x = alt.X("date:T", axis=x_axis, scale=alt.Scale(padding=24))
-    y = alt.Y("score:Q", axis=y_axis, scale=alt.Scale(zero=False, nice=True, padding=24))
+    y = alt.Y("score:Q", axis=y_axis, scale=alt.Scale(zero=False, nice=True, padding=34))
 
     # Later layers draw on top: the lines first, then the scores, then the target.
     layers = [
         *_line_layers(lines, x, y),
-        *_phase_change_layers(changes, x),
-        *_phase_rate_layers(rates, x, height),
-        *_score_layers(scores, x, y),
+        *([] if by_setting else _phase_change_layers(_phase_changes(analysis), x)),
+        *([] if by_setting else _phase_rate_layers(_phase_rates(analysis), x, height)),
+        *_score_layers(scores, x, y, by_setting),
         *_target_layers(goal, x, y),
     ]
     chart = alt.layer(*layers).properties(
@@ -355,7 +387,7 @@ def progress_chart(
         height=height,
         title=alt.TitleParams(
             heading,
-            subtitle=_subtitle(analysis),
+            subtitle=_subtitle(analysis, by_setting),
             fontSize=TITLE_SIZE,
             subtitleFontSize=SUBTITLE_SIZE,
             anchor="start",

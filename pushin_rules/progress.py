@@ -86,8 +86,9 @@ TREND_LABELS: dict[str, str] = {
 DECISIONS: tuple[str, ...] = ("change", "continue", "raise_goal", "insufficient_data")
 NOT_ENOUGH_DATA = "not enough data"
 
-# Setting codes used in the arrays.
+# Setting codes used in the arrays: 0 not recorded, 1 push-in, 2 pull-out.
 _SETTINGS: tuple[str, ...] = ("", DeliveryModel.push_in.value, DeliveryModel.pull_out.value)
+_PUSH_IN, _PULL_OUT = 1, 2
 _CHANGE, _CONTINUE, _RAISE, _INSUFFICIENT = range(4)
 # How the trend-line rule was reached, for its sentence.
 _RULE_NONE, _RULE_SLOPE, _RULE_MET, _RULE_NO_TIME = range(4)
@@ -264,6 +265,8 @@ class _Core:
     last_setting: np.ndarray
     phases: np.ndarray
     last_phase: np.ndarray
+    setting_slope: np.ndarray  # (groups, len(_SETTINGS)): OLS slope of each setting's scores
+    setting_points: np.ndarray  # (groups, len(_SETTINGS)): how many scores in each setting
     # phases
     phase_group: np.ndarray
     phase_setting: np.ndarray
@@ -274,23 +277,24 @@ class _Core:
     phase_intercept: np.ndarray
 
 
-def _group_ols(
-    x: np.ndarray, y: np.ndarray, starts: np.ndarray, counts: np.ndarray
-) -> tuple[np.ndarray, ...]:
-    """Per-group OLS on contiguous segments: slope, intercept, mean x, Sxx, residual SS."""
-    n = counts.astype(float)
-    xbar = np.add.reduceat(x, starts) / n
-    ybar = np.add.reduceat(y, starts) / n
-    dx = x - np.repeat(xbar, counts)
-    dy = y - np.repeat(ybar, counts)
-    sxx = np.add.reduceat(dx * dx, starts)
-    sxy = np.add.reduceat(dx * dy, starts)
-    syy = np.add.reduceat(dy * dy, starts)
+def _ols_by_key(x: np.ndarray, y: np.ndarray, key: np.ndarray, size: int) -> tuple[np.ndarray, ...]:
+    """OLS of y on x within each key 0..size-1: slope, intercept, mean x, Sxx, residual SS, n.
+
+    Keys need not be contiguous; a key with no rows, or all rows on one x, has a NaN slope.
+    """
+    n = np.bincount(key, minlength=size).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
+        xbar = np.bincount(key, x, minlength=size) / n
+        ybar = np.bincount(key, y, minlength=size) / n
+        dx = x - xbar[key]
+        dy = y - ybar[key]
+        sxx = np.bincount(key, dx * dx, minlength=size)
+        sxy = np.bincount(key, dx * dy, minlength=size)
+        syy = np.bincount(key, dy * dy, minlength=size)
         slope = np.where(sxx > 0, sxy / sxx, np.nan)
     intercept = ybar - slope * xbar
     rss = np.clip(syy - np.where(sxx > 0, slope * sxy, 0.0), 0.0, None)
-    return slope, intercept, xbar, sxx, rss
+    return slope, intercept, xbar, sxx, rss, n
 
 
 def _analyse(
@@ -329,7 +333,7 @@ def _analyse(
     with np.errstate(divide="ignore", invalid="ignore"):
         needed = np.where(has_time, (target - baseline) / weeks_to_target, np.nan)
 
-    slope, intercept, xbar, sxx, rss = _group_ols(x, score, starts, counts)
+    slope, intercept, xbar, sxx, rss, _ = _ols_by_key(x, score, group, len(starts))
     if method != "ols":
         slope, intercept = _robust_trend(method, x, score, starts, counts)
 
@@ -404,9 +408,16 @@ def _analyse(
     phase_starts = np.flatnonzero(new_phase)
     phase_counts = np.diff(np.append(phase_starts, total))
     phase_ends = phase_starts + phase_counts - 1
-    phase_slope, phase_intercept, *_ = _group_ols(x, score, phase_starts, phase_counts)
     phase_of = np.cumsum(new_phase) - 1
+    phase_slope, phase_intercept, *_ = _ols_by_key(x, score, phase_of, len(phase_starts))
     phase_group = group[phase_starts]
+
+    # Rate by setting over the whole period (scores recorded in that setting only): the
+    # comparison that still works when a hybrid service alternates settings week by week.
+    slots = len(_SETTINGS)
+    setting_slope, *_, setting_n = _ols_by_key(
+        x, score, group * slots + setting, len(starts) * slots
+    )
 
     return _Core(
         counts=counts,
@@ -430,6 +441,8 @@ def _analyse(
         last_setting=effective[ends],
         phases=np.bincount(phase_group, minlength=len(starts)),
         last_phase=phase_of[ends],
+        setting_slope=setting_slope.reshape(-1, slots),
+        setting_points=setting_n.reshape(-1, slots).astype(np.int64),
         phase_group=phase_group,
         phase_setting=effective[phase_starts],
         phase_first_day=day[phase_starts],
@@ -687,6 +700,10 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "last_phase_roi",
     "previous_phase_setting",
     "previous_phase_roi",
+    "push_in_points",
+    "push_in_roi",
+    "pull_out_points",
+    "pull_out_roi",
 )
 
 
@@ -804,6 +821,10 @@ def _summary_frame(
             "last_phase_roi": per_goal(phase_roi[last_phase]),
             "previous_phase_setting": _scatter(size, rows, previous_setting, ""),
             "previous_phase_roi": per_goal(np.where(has_previous, phase_roi[previous], np.nan)),
+            "push_in_points": _scatter(size, rows, core.setting_points[:, _PUSH_IN], 0),
+            "push_in_roi": per_goal(core.setting_slope[:, _PUSH_IN]),
+            "pull_out_points": _scatter(size, rows, core.setting_points[:, _PULL_OUT], 0),
+            "pull_out_roi": per_goal(core.setting_slope[:, _PULL_OUT]),
         }
     )
     return frame
@@ -968,6 +989,10 @@ class GoalAnalysis:
     likelihood_text: str
     last_setting: str
     phases: tuple[Phase, ...]
+    push_in_points: int
+    push_in_roi: float  # OLS slope of the push-in scores alone (NaN below two dates)
+    pull_out_points: int
+    pull_out_roi: float
 
     def _weeks_since_baseline(self, when: dt.date) -> float:
         if self.baseline_date is None:
@@ -1058,6 +1083,10 @@ def analyse_goal(
         likelihood=float(row["likelihood"]),
         likelihood_text=str(row["likelihood_text"]),
         last_setting=str(row["last_setting"]),
+        push_in_points=int(row["push_in_points"]),
+        push_in_roi=float(row["push_in_roi"]),
+        pull_out_points=int(row["pull_out_points"]),
+        pull_out_roi=float(row["pull_out_roi"]),
         phases=tuple(
             Phase(
                 number=int(number),

@@ -173,6 +173,23 @@ def test_single_phase_has_no_phase_line() -> None:
     assert {r["phase"] for r in rows(spec, joined[0])} == {1}
 
 
+def test_alternating_settings_get_a_line_each_and_no_phase_lines() -> None:
+    # A hybrid service alternates settings week by week: 12 one-score phases.
+    spec = build(goal(), points(["push_in", "pull_out"] * 6))
+    assert layers_of(spec, "rule") == []
+    joined = [
+        layer
+        for layer in layers_of(spec, "line")
+        if "strokeDash" not in layer["encoding"] and "color" in layer["encoding"]
+    ]
+    assert [layer["encoding"]["color"]["field"] for layer in joined] == ["setting"]
+    # Push-in weeks 0, 2, ..., 10 and pull-out weeks 1, ..., 11 both rise 1.5 per week.
+    assert spec["title"]["subtitle"][-1] == (
+        "Settings alternate (hybrid), one line each. "
+        "Push-in scores (6): +1.50 per week; pull-out scores (6): +1.50 per week."
+    )
+
+
 def test_decrease_goal_and_too_little_data() -> None:
     the_goal = goal(direction="decrease", target=1, measure="prompts per session")
     spec = build(the_goal, points([None] * 4, [6, 7, 5, 5]))

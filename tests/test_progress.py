@@ -469,6 +469,26 @@ def test_phase_with_one_score_has_no_slope() -> None:
     assert phases["note"].iloc[0] == ""
 
 
+def test_rate_by_setting_when_settings_alternate() -> None:
+    # A hybrid service: push-in on weeks 0, 2, 4 (10, 12, 14 -> slope 2 / 2 weeks = 1.0);
+    # pull-out on weeks 1, 3, 5 (11, 14, 17 -> slope 3 / 2 weeks = 1.5).
+    # Every phase holds one score, so no phase has a slope; the setting rates still compare.
+    points = [
+        ("G", day(7 * i), s, "push_in" if i % 2 == 0 else "pull_out")
+        for i, s in enumerate([10, 11, 12, 14, 14, 17])
+    ]
+    district = make_district([{"goal_id": "G", "target": 30, "target_date": day(70)}], points)
+    row = goal_summary(district).iloc[0]
+    assert row["phases"] == 6
+    assert math.isnan(row["last_phase_roi"])
+    assert row["push_in_points"] == 3
+    assert row["push_in_roi"] == pytest.approx(1.0)
+    assert row["pull_out_points"] == 3
+    assert row["pull_out_roi"] == pytest.approx(1.5)
+    phases = phase_summary(district)
+    assert (phases["note"] == "one score in this phase: no slope").all()
+
+
 def test_phase_summary_of_every_goal() -> None:
     points = weekly("A", [1, 2, 3], "push_in") + weekly("B", [5, 4], "pull_out")
     district = make_district(
@@ -687,6 +707,10 @@ def test_single_goal_equals_batch(goals: list[dict], trend: str) -> None:
             "slope_se",
             "projected_at_target",
             "likelihood",
+            "push_in_points",
+            "push_in_roi",
+            "pull_out_points",
+            "pull_out_roi",
         ):
             expected = float(row[field])
             got = float(getattr(single, field))
