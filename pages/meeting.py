@@ -1,5 +1,307 @@
-"""Placeholder while the page is written."""
+"""Meeting: one student on the projector, in plain words: each service's suggestion and why,
+the progress graphs, the team's decision per service, and a summary to take home."""
+
+from __future__ import annotations
+
+import datetime as dt
 
 import streamlit as st
 
-st.title("meeting")
+from pages import common
+from pushin_rules import charts, privacy, report, views
+from pushin_rules.store import DecisionError, DecisionInput
+
+PICK_KEY = "meeting_page_pick"
+SAVED_KEY = "meeting_saved"
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _recommendations(key: tuple, student_id: str, _district, _rules, _goals):
+    return views.student_recommendations(_district, _rules, _goals, student_id)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
+    out = []
+    for item in views.goal_views(_district, service_id, _rules.progress_settings(), hidden):
+        chart = charts.progress_chart(
+            item.goal,
+            item.points,
+            item.analysis,
+            title=item.title,
+            deidentified_title=item.title if hidden else None,
+            width=560,
+            height=300,
+        )
+        out.append((item, chart))
+    return out
+
+
+def _remember_pick() -> None:
+    st.session_state["student_id"] = st.session_state[PICK_KEY]
+
+
+common.page_header(
+    "Meeting",
+    "A clean view of one student for the IEP meeting: what the tool suggests for each "
+    "service and why, the progress so far, and the team's decision.",
+)
+
+district = common.district()
+rules = common.rules()
+labels = common.student_labels()
+hidden = common.deidentified()
+store = common.store()
+ids = views.student_choices(district, labels)
+if not ids:
+    st.info("This district has no students yet. Load a district on the Data page.")
+    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+    st.stop()
+
+wanted = st.session_state.get("student_id")
+if wanted in ids and st.session_state.get(PICK_KEY) != wanted:
+    st.session_state[PICK_KEY] = wanted
+student_id = st.selectbox(
+    "Student",
+    ids,
+    format_func=lambda sid: str(labels.get(sid, sid)),
+    key=PICK_KEY,
+    on_change=_remember_pick,
+    width=420,
+)
+st.session_state["student_id"] = student_id
+shown_as = str(labels.get(student_id, student_id))
+student = district.student(student_id)
+recs = common.recommendations()
+key = (common.data_version(), rules.file_hash)
+recommendations = _recommendations(key, student_id, district, rules, common.goal_summary())
+decisions = store.decisions_for_student(student_id)
+current = views.latest_decisions(decisions)
+
+st.header(privacy.escape_markdown(shown_as), anchor=False)
+lre = views.lre_summary(recs, student_id)
+if lre is not None:
+    st.markdown(
+        privacy.escape_markdown(
+            f"Today {shown_as} spends {views.percent_text(lre['now'])} of the school week in "
+            f"the regular classroom. If the team follows every suggestion below: "
+            f"{views.percent_text(lre['adopted'])} ({lre['adopted_category']})."
+        )
+    )
+with st.expander("What the words mean"):
+    for line in views.term_lines(rules):
+        st.markdown("- " + privacy.escape_markdown(line))
+
+message = st.session_state.pop(SAVED_KEY, None)
+if message:
+    st.success(message)
+
+if not recommendations:
+    st.info("This student has no services in the district data.")
+
+editor = common.can_edit()
+if editor and recommendations:
+    with st.container(border=True):
+        st.markdown("**Meeting details** (used for every decision recorded below)")
+        with st.container(horizontal=True):
+            meeting_date = st.date_input(
+                "Meeting date", value=dt.date.today(), key="meeting_date", width=200
+            )
+            attendees_text = st.text_area(
+                "Who attended (one per line)",
+                key="meeting_attendees",
+                height=90,
+                placeholder="Parent\nSpeech-language pathologist\nClassroom teacher",
+                width=420,
+            )
+elif recommendations:
+    st.caption(
+        "Your account can view decisions but not record them. Ask a district editor to "
+        "record the team's decisions."
+    )
+
+
+@st.fragment
+def decision_form(rec) -> None:
+    sid = rec.service_id
+    record = current.get(sid)
+    if record is not None:
+        st.caption(
+            f"Recorded {record.meeting_date:%B %d, %Y}: {record.decision} — "
+            + views.split_text(record.decided_push_in_minutes, record.decided_pull_out_minutes)
+        )
+    choice = st.radio(
+        "The team's decision",
+        ["adopted", "overridden"],
+        format_func={
+            "adopted": "Follow the suggestion",
+            "overridden": "Choose differently",
+        }.get,
+        horizontal=True,
+        key=f"mt:{sid}:decision",
+    )
+    model, push_in, rationale = None, None, ""
+    if choice == "overridden":
+        with st.container(horizontal=True):
+            model = st.selectbox(
+                "Where the service takes place",
+                list(views.MODELS),
+                format_func=views.model_label,
+                key=f"mt:{sid}:model",
+                width=260,
+            )
+            if model == "hybrid":
+                push_in = st.number_input(
+                    "Minutes a week in class",
+                    min_value=1,
+                    max_value=max(1, rec.minutes_per_week - 1),
+                    value=max(1, rec.minutes_per_week // 2),
+                    step=5,
+                    key=f"mt:{sid}:push_in",
+                    width=220,
+                )
+        rationale = st.text_area(
+            "Why the team chose differently (required)",
+            key=f"mt:{sid}:rationale",
+            height=80,
+        )
+    corrects = None
+    if record is not None and st.checkbox(
+        "This corrects the decision recorded earlier (instead of a new meeting's decision)",
+        key=f"mt:{sid}:corrects",
+    ):
+        corrects = record.id
+    if st.button("Record decision", type="primary", key=f"mt:{sid}:save"):
+        fields = views.decision_fields(
+            rec,
+            decision=choice,
+            attendees=views.parse_attendees(st.session_state.get("meeting_attendees", "")),
+            meeting_date=st.session_state.get("meeting_date") or dt.date.today(),
+            recorded_by=common.current_user().name,
+            model=model,
+            push_in=push_in,
+            rationale=rationale,
+            supersedes=corrects,
+        )
+        try:
+            store.record_decision(DecisionInput.build(**fields))
+        except DecisionError as error:
+            st.error(str(error))
+            return
+        st.session_state[SAVED_KEY] = (
+            f"Recorded the decision for {views.service_label(rec.service)}."
+        )
+        st.rerun(scope="app")
+
+
+for rec in recommendations:
+    with st.container(border=True):
+        st.subheader(
+            f"{views.service_label(rec.service)}: {rec.minutes_per_week} minutes a week",
+            anchor=False,
+        )
+        words, graphs = st.columns([2, 3], gap="large")
+        with words:
+            st.markdown(
+                f"#### Suggested: {views.model_label(rec.recommendation.value)}",
+            )
+            st.markdown(privacy.escape_markdown(rec.split.sentence))
+            service = district.service(rec.service_id)
+            st.caption(privacy.escape_markdown("Today: " + views.current_text(service)))
+            reasons = views.reasons(rec)
+            if reasons:
+                st.markdown("**Why**")
+                for item in reasons[:4]:
+                    st.markdown("- " + privacy.escape_markdown(item.sentence))
+            st.caption(privacy.escape_markdown(rec.confidence_sentence))
+            if rec.feasibility_notes:
+                st.markdown("**What the school will arrange**")
+                for note in rec.feasibility_notes:
+                    st.markdown("- " + privacy.escape_markdown(note))
+        with graphs:
+            goals = _goal_charts(key, rec.service_id, hidden, district, rules)
+            if not goals:
+                st.info("No progress data for this service yet.")
+            for item, chart in goals:
+                st.altair_chart(chart, width="stretch")
+                st.markdown(privacy.escape_markdown(views.plain_progress(item.analysis)))
+        if editor:
+            decision_form(rec)
+
+
+@st.dialog("Meeting summary to take home", width="medium")
+def export_dialog() -> None:
+    st.markdown(
+        "A summary a family can take home: each service, what the tool suggested and why, "
+        "and what the team decided."
+    )
+    if hidden:
+        st.caption("De-identified display is on: the summary uses the pseudonym, not the name.")
+    services = [report.service_summary(r.model_dump(mode="json")) for r in recommendations]
+    person = views.meeting_student(district, recs, student_id, shown_as)
+    stored = store.decisions_for_student(student_id)
+    today = dt.date.today()
+
+    def markdown() -> str:
+        return report.meeting_summary_markdown(
+            person, services, stored, deidentified=hidden, generated=today
+        )
+
+    def pdf() -> bytes:
+        pngs = {}
+        for r in recommendations:
+            goals = _goal_charts(key, r.service_id, hidden, district, rules)
+            if goals:
+                pngs[r.service_id] = charts.chart_png(goals[0][1])
+        return report.meeting_summary_pdf(
+            person, services, stored, deidentified=hidden, generated=today, charts=pngs
+        )
+
+    stem = "meeting-summary-" + "-".join(shown_as.lower().split())
+    with st.container(horizontal=True):
+        st.download_button(
+            "Download PDF",
+            data=pdf,
+            file_name=f"{stem}.pdf",
+            mime="application/pdf",
+            icon=":material/picture_as_pdf:",
+            on_click="ignore",
+            type="primary",
+        )
+        st.download_button(
+            "Download Markdown",
+            data=markdown,
+            file_name=f"{stem}.md",
+            mime="text/markdown",
+            icon=":material/description:",
+            on_click="ignore",
+        )
+
+
+if recommendations and st.button("Export meeting summary", icon=":material/download:"):
+    export_dialog()
+
+st.subheader("Decisions recorded for this student", anchor=False)
+history = views.decisions_table(decisions, district.services)
+if hidden:
+    history = views.deidentify_history(history, student.name, shown_as)
+if history.empty:
+    st.caption("No decisions recorded yet.")
+else:
+    st.dataframe(
+        history,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "meeting_date": "Meeting",
+            "service": "Service",
+            "proposed": "Suggested",
+            "decision": "Decision",
+            "decided": "Team decided",
+            "rationale": st.column_config.TextColumn("Why", width="large"),
+            "attendees": "Attended",
+            "recorded_by": "Recorded by",
+            "rules": "Rule set",
+            "status": "Status",
+        },
+    )

@@ -557,6 +557,9 @@ def district_export_frames(
         for column in frame.columns:
             if pd.api.types.is_datetime64_any_dtype(frame[column]):
                 frame[column] = frame[column].dt.strftime("%Y-%m-%d").fillna("")
+            # Text as object dtype: csvsafe escapes formula-looking cells in object columns.
+            if not pd.api.types.is_numeric_dtype(frame[column]):
+                frame[column] = frame[column].astype(object)
         if spec.name == "students.csv" and labels is not None:
             ids = frame["student_id"].astype(str)
             frame["name"] = ids.map(labels).fillna(ids)
@@ -1255,3 +1258,123 @@ def redact(text: str, name: str, replacement: str) -> str:
         if part:
             text = re.sub(rf"(?i)\b{re.escape(part)}\b", replacement, text)
     return text
+
+
+# --------------------------------------------------------------------------- meeting
+
+
+def parse_attendees(text: str) -> list[str]:
+    """Names typed one per line (or separated by commas or semicolons), blanks dropped."""
+    import re
+
+    return [part.strip() for part in re.split(r"[\n;,]+", text or "") if part.strip()]
+
+
+def decided_split(model: str, minutes: int, push_in: int | None = None) -> tuple[int, int]:
+    """(minutes in class, minutes out of class) for a model the team chose; a hybrid needs
+    its minutes in class, kept strictly between 0 and the week's minutes."""
+    if model == "push_in":
+        return minutes, 0
+    if model == "pull_out":
+        return 0, minutes
+    inside = int(push_in if push_in is not None else minutes // 2)
+    inside = min(max(inside, 1), minutes - 1)
+    return inside, minutes - inside
+
+
+def decision_fields(
+    rec: Any,
+    *,
+    decision: str,
+    attendees: list[str],
+    meeting_date: Any,
+    recorded_by: str,
+    model: str | None = None,
+    push_in: int | None = None,
+    rationale: str = "",
+    supersedes: int | None = None,
+) -> dict[str, Any]:
+    """The fields of `store.DecisionInput` for one service's decision at a meeting. An adopted
+    decision takes the recommendation's model and split; an override the team's."""
+    fields: dict[str, Any] = {
+        "student_id": rec.student_id,
+        "service_id": rec.service_id,
+        "recommendation": _value(rec.recommendation),
+        "rec_push_in_minutes": rec.split.push_in_minutes,
+        "rec_pull_out_minutes": rec.split.pull_out_minutes,
+        "explanation": rec.model_dump(mode="json"),
+        "decision": decision,
+        "rationale": rationale.strip(),
+        "attendees": attendees,
+        "meeting_date": meeting_date,
+        "recorded_by": recorded_by,
+        "rules_name": rec.rules_name,
+        "rules_version": rec.rules_version,
+        "rules_hash": rec.rules_hash,
+        "supersedes": supersedes,
+    }
+    if decision == "overridden":
+        chosen = model or _value(rec.recommendation)
+        inside, outside = decided_split(str(chosen), rec.minutes_per_week, push_in)
+        fields.update(
+            decided_model=chosen,
+            decided_push_in_minutes=inside,
+            decided_pull_out_minutes=outside,
+        )
+    return fields
+
+
+def latest_decisions(decisions: Sequence[Any]) -> dict[str, Any]:
+    """The current (not corrected) decision per service_id, newest first wins."""
+    out: dict[str, Any] = {}
+    for record in decisions:
+        if getattr(record, "superseded_by", None) is None and record.service_id not in out:
+            out[record.service_id] = record
+    return out
+
+
+def plain_progress(analysis: Any) -> str:
+    """One sentence a parent can follow about a goal's progress."""
+    words = {
+        "change": "Progress is slower than the goal needs, so the plan should change.",
+        "continue": "Progress is on track for the goal.",
+        "raise_goal": "Progress is ahead of the goal; the team may raise it.",
+        "insufficient_data": "There are not enough scores yet to judge progress.",
+    }
+    sentence = words.get(analysis.decision, progress_label(analysis.decision) + ".")
+    likelihood = str(getattr(analysis, "likelihood_text", "") or "")
+    if likelihood and "not enough" not in likelihood.lower():
+        sentence += f" Likelihood of meeting the goal by the target date: {likelihood}."
+    return sentence
+
+
+def deidentify_history(table: pd.DataFrame, name: str, shown_as: str) -> pd.DataFrame:
+    """A decisions table for a de-identified display: the student's name scrubbed from the
+    rationales, and attendee names (family members share the student's name) hidden."""
+    if table.empty:
+        return table
+    out = table.copy()
+    out["rationale"] = out["rationale"].map(lambda text: redact(str(text), name, shown_as))
+    out["attendees"] = out["attendees"].map(
+        lambda text: f"{len(parse_attendees(text))} people (names hidden)" if text else ""
+    )
+    return out
+
+
+def meeting_student(
+    district: District, recs: pd.DataFrame, student_id: str, shown_as: str
+) -> dict[str, Any]:
+    """The `report` module's student mapping for the meeting summary."""
+    student = district.student(student_id)
+    schools = district.schools.set_index("school_id")["name"]
+    lre = lre_summary(recs, student_id) or {}
+    return {
+        "student_id": student.student_id,
+        "name": student.name,
+        "grade": student.grade,
+        "school": str(schools.get(student.school_id, student.school_id)),
+        "classroom": student.classroom,
+        "pseudonym": shown_as,
+        "lre_percent": lre.get("adopted"),
+        "lre_category": lre.get("adopted_category", ""),
+    }

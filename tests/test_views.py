@@ -485,3 +485,64 @@ def test_redact_names_in_free_text() -> None:
     assert views.redact(text, "Theo Brennan", "Student X") == (
         "Student X prefers the quiet room; Mr. Student X agreed. theodore stays."
     )
+
+
+# ----------------------------------------------------------------------------- meeting
+
+
+def test_decision_fields_build_valid_store_input(district: District) -> None:
+    import datetime as dt
+
+    from pushin_rules.rules import load_rules
+    from pushin_rules.store import DecisionError, DecisionInput
+
+    rules = load_rules()
+    service = views.vignette_services(synth.VIGNETTES[0])[1]
+    from pushin_rules.engine import recommend
+
+    rec = recommend(service, rules)
+    common = {
+        "attendees": views.parse_attendees("Parent\nSLP, Teacher;  "),
+        "meeting_date": dt.date(2026, 1, 10),
+        "recorded_by": "local user",
+    }
+    adopted = DecisionInput.build(**views.decision_fields(rec, decision="adopted", **common))
+    assert adopted.attendees == ["Parent", "SLP", "Teacher"]
+    assert adopted.decided_pull_out_minutes == rec.split.pull_out_minutes
+    override = views.decision_fields(
+        rec, decision="overridden", model="hybrid", push_in=20, rationale="Try class", **common
+    )
+    built = DecisionInput.build(**override)
+    assert (built.decided_push_in_minutes, built.decided_pull_out_minutes) == (20, 40)
+    with pytest.raises(DecisionError, match="rationale"):
+        DecisionInput.build(
+            **views.decision_fields(rec, decision="overridden", model="push_in", **common)
+        )
+
+
+def test_decided_split_keeps_a_hybrid_in_both_settings() -> None:
+    assert views.decided_split("push_in", 60) == (60, 0)
+    assert views.decided_split("pull_out", 60) == (0, 60)
+    assert views.decided_split("hybrid", 60) == (30, 30)
+    assert views.decided_split("hybrid", 60, 60) == (59, 1)
+
+
+def test_deidentified_history_hides_names() -> None:
+    table = pd.DataFrame(
+        {
+            "rationale": ["Theo likes the quiet room"],
+            "attendees": ["Ana Brennan, Ms. Lee"],
+        }
+    )
+    out = views.deidentify_history(table, "Theo Brennan", "Student X")
+    assert out["rationale"].iloc[0] == "Student X likes the quiet room"
+    assert out["attendees"].iloc[0] == "2 people (names hidden)"
+
+
+def test_export_escapes_formulas_in_names(district: District) -> None:
+    students = district.students.copy()
+    students.loc[0, "name"] = "=HYPERLINK(1)"
+    changed = District(**{**district.frames(), "students": students})
+    with zipfile.ZipFile(io.BytesIO(views.district_zip(changed))) as archive:
+        text = archive.read("students.csv").decode()
+    assert "'=HYPERLINK(1)" in text
