@@ -9,6 +9,7 @@ Streamlit theme does not shrink them on a projector.
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections.abc import Sequence
 
 import altair as alt
@@ -41,6 +42,7 @@ AXIS_TITLE_SIZE = 16
 LEGEND_SIZE = 14
 NOTE_SIZE = 14
 POINT_SIZE = 150
+CHAR_WIDTH_EM = 0.5  # average width of a character of the default sans-serif, in ems
 
 
 def _axis(title: str, **extra: object) -> alt.Axis:
@@ -186,6 +188,12 @@ def _setting_rates(analysis: GoalAnalysis) -> str:
             parts.append(f"{SETTING_WORDS[key]} scores ({n}): {rate}")
     text = "; ".join(parts)
     return f"Settings alternate (hybrid), one line each. {text[:1].upper()}{text[1:]}."
+
+
+def _wrap(lines: list[str], width: int) -> list[str]:
+    """Subtitle lines wrapped to about the plot's width (Vega does not wrap titles)."""
+    per_line = max(40, int(width / (SUBTITLE_SIZE * CHAR_WIDTH_EM)))
+    return [part for line in lines for part in textwrap.wrap(line, per_line)]
 
 
 def _subtitle(analysis: GoalAnalysis, by_setting: bool) -> list[str]:
@@ -387,7 +395,7 @@ def progress_chart(
         height=height,
         title=alt.TitleParams(
             heading,
-            subtitle=_subtitle(analysis, by_setting),
+            subtitle=_wrap(_subtitle(analysis, by_setting), width),
             fontSize=TITLE_SIZE,
             subtitleFontSize=SUBTITLE_SIZE,
             anchor="start",

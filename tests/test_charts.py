@@ -184,10 +184,19 @@ def test_alternating_settings_get_a_line_each_and_no_phase_lines() -> None:
     ]
     assert [layer["encoding"]["color"]["field"] for layer in joined] == ["setting"]
     # Push-in weeks 0, 2, ..., 10 and pull-out weeks 1, ..., 11 both rise 1.5 per week.
-    assert spec["title"]["subtitle"][-1] == (
+    subtitle = " ".join(spec["title"]["subtitle"])
+    assert subtitle.endswith(
         "Settings alternate (hybrid), one line each. "
         "Push-in scores (6): +1.50 per week; pull-out scores (6): +1.50 per week."
     )
+
+
+def test_subtitle_wraps_to_the_width() -> None:
+    narrow = build(goal(), points(["push_in", "pull_out"] * 6), width=400)
+    wide = build(goal(), points(["push_in", "pull_out"] * 6), width=1200)
+    assert len(narrow["title"]["subtitle"]) > len(wide["title"]["subtitle"])
+    # 400 px at 15 px and half an em a character: 53 characters a line at most.
+    assert max(len(line) for line in narrow["title"]["subtitle"]) <= 53
 
 
 def test_decrease_goal_and_too_little_data() -> None:
