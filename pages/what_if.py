@@ -249,7 +249,6 @@ def explore() -> None:
                 "Scenario name",
                 value=f"Scenario {len(st.session_state[SCENARIOS_KEY]) + 1}",
                 max_chars=40,
-                key=f"{PREFIX}scenario_name",
                 width=240,
             )
             if st.button("Save scenario", icon=":material/bookmark_add:"):
@@ -261,7 +260,6 @@ def explore() -> None:
                         "weights": changed_weights,
                     }
                 )
-                st.rerun(scope="fragment")
 
     saved = [s for s in st.session_state[SCENARIOS_KEY] if s["base_id"] == base_id]
     st.subheader("Scenarios side by side", anchor=False)

@@ -1,0 +1,306 @@
+"""Every page under Streamlit's AppTest, with the sample district and with an empty one: no
+exception, the key content is there and matches the engine, the decision form saves, and the
+de-identified switch hides every student name (in text, tables, charts and widget options)."""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pushin_rules import views
+from pushin_rules.loader import load_district
+from pushin_rules.recommend import recommend_district
+from pushin_rules.rules import load_rules
+from pushin_rules.synth import VIGNETTES
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+SAMPLE = ROOT / "sample_data"
+PAGES = (
+    "pages/caseload.py",
+    "pages/student.py",
+    "pages/what_if.py",
+    "pages/meeting.py",
+    "pages/trainer.py",
+    "pages/data.py",
+)
+TIMEOUT = 60
+
+
+@contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    try:
+        for key, value in values.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def run(at: AppTest) -> AppTest:
+    """Run (the environment must stay set while the script runs: common.py reads it)."""
+    at.run(timeout=TIMEOUT)
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+@pytest.fixture(scope="module")
+def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("sample_db"))
+
+
+@pytest.fixture(scope="module")
+def empty_dir(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(tmp_path_factory.mktemp("empty_db"))
+
+
+@contextmanager
+def sample(data_dir: str) -> Iterator[None]:
+    with environment(PUSHIN_DATA_DIR=data_dir, PUSHIN_SEED=None, PUSHIN_DATABASE_URL=None):
+        yield
+
+
+@contextmanager
+def empty(data_dir: str) -> Iterator[None]:
+    with environment(PUSHIN_DATA_DIR=data_dir, PUSHIN_SEED="none", PUSHIN_DATABASE_URL=None):
+        yield
+
+
+def open_page(page: str, **state: object) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    run(at)
+    if page != "pages/caseload.py":
+        at.switch_page(page)
+        run(at)
+    return at
+
+
+def page_text(at: AppTest) -> str:
+    """Everything the page sends to the browser, as text (tables and chart data included)."""
+    parts: list[str] = []
+
+    def walk(node: object) -> None:
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return "\n".join(parts)
+
+
+@pytest.fixture(scope="module")
+def district():
+    return load_district(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def recs(district) -> pd.DataFrame:
+    return recommend_district(district, load_rules())
+
+
+# --------------------------------------------------------------------------- every page
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_with_the_sample_district(page: str, sample_dir: str) -> None:
+    with sample(sample_dir):
+        at = open_page(page)
+    assert at.title and at.title[0].value
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_with_an_empty_district(page: str, empty_dir: str) -> None:
+    with empty(empty_dir):
+        at = open_page(page)
+    assert at.title
+    assert not at.error, [e.value for e in at.error]
+
+
+# --------------------------------------------------------------------------- content
+
+
+def test_caseload_counts_and_table_match_the_engine(
+    sample_dir: str, district, recs: pd.DataFrame
+) -> None:
+    with sample(sample_dir):
+        at = open_page("pages/caseload.py")
+    counts = views.caseload_counts(recs)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Services"] == f"{counts.services:,}"
+    assert shown["Recommendation differs from today"] == f"{counts.differs:,}"
+    assert shown["Close calls"] == f"{counts.close_calls:,}"
+    table = at.dataframe[0].value
+    assert len(table) == len(recs)
+    by_service = recs.set_index("service_id")["recommendation"].map(views.model_label)
+    assert (table.set_index("service_id")["recommendation"] == by_service).all()
+    assert at.get("vega_lite_chart"), "the provider load chart is missing"
+
+
+def test_caseload_filter_narrows_the_table(sample_dir: str, recs: pd.DataFrame) -> None:
+    with sample(sample_dir):
+        at = open_page("pages/caseload.py")
+        at.toggle[0].set_value(True)
+        run(at)
+    table = at.dataframe[0].value
+    assert 0 < len(table) <= len(recs) and table["differs"].all()
+
+
+def test_student_page_shows_the_engines_recommendation(
+    sample_dir: str, district, recs: pd.DataFrame
+) -> None:
+    student_id = district.students.loc[
+        district.students["name"] == VIGNETTES[0].name, "student_id"
+    ].iloc[0]
+    with sample(sample_dir):
+        at = open_page("pages/student.py", student_id=student_id)
+    rows = recs[recs["student_id"] == student_id]
+    headlines = [m.value for m in at.markdown if m.value.startswith("#### Recommended:")]
+    expected = [
+        "#### Recommended: "
+        + f"{views.model_label(r.recommendation)}: "
+        + views.split_text(r.push_in_minutes, r.pull_out_minutes)
+        for r in rows.itertuples()
+    ]
+    assert headlines == expected
+    speech = rows[rows["service"] == "speech_language"]
+    assert not speech.empty
+    assert at.get("vega_lite_chart"), "progress graphs are missing"
+    assert any("Time in the regular class" in m.label for m in at.metric)
+
+
+def test_what_if_rating_change_moves_the_recommendation(sample_dir: str) -> None:
+    with sample(sample_dir):
+        at = open_page("pages/what_if.py", whatif_source="case", whatif_case="a")
+        service = at.selectbox[1]
+        service.set_value(1)  # the speech service: pull-out, quiet room
+        run(at)
+        before = next(m.value for m in at.markdown if m.value.startswith("#### "))
+        for factor in ("specialized_setting", "distraction_sensitivity", "intensity"):
+            at.select_slider(key=f"wi:case:a:1:{factor}").set_value(0)
+        at.select_slider(key="wi:case:a:1:curriculum_link").set_value(3)
+        run(at)
+        after = next(m.value for m in at.markdown if m.value.startswith("#### "))
+    assert before.startswith("#### Pull-out")
+    assert after.startswith("#### Push-in")
+    changed = " ".join(m.value for m in at.markdown)
+    assert "rated 3 → 0" in changed.replace("\\", "")
+
+
+def test_what_if_saves_and_compares_scenarios(sample_dir: str) -> None:
+    with sample(sample_dir):
+        at = open_page("pages/what_if.py", whatif_source="blank")
+        at.select_slider(key="wi:blank:intensity").set_value(3)
+        run(at)
+        next(b for b in at.button if b.label == "Save scenario").click()
+        run(at)
+    compare = at.dataframe[0].value
+    assert list(compare.columns) == ["Starting point", "Scenario 1"]
+    assert compare.loc["Recommendation", "Scenario 1"] == "Pull-out"
+
+
+def test_meeting_decision_is_saved_and_shown(sample_dir: str, district) -> None:
+    from pushin_rules.store import Store
+
+    student_id = district.students.loc[
+        district.students["name"] == VIGNETTES[2].name, "student_id"
+    ].iloc[0]
+    with sample(sample_dir):
+        at = open_page("pages/meeting.py", student_id=student_id)
+        at.text_area(key="meeting_attendees").set_value("Parent\nCounselor")
+        run(at)
+        next(b for b in at.button if b.label == "Record decision").click()
+        run(at)
+        assert next(s.value for s in at.success).startswith("Recorded the decision")
+        history = at.dataframe[0].value
+        assert len(history) == 1 and history["decision"].iloc[0] == "Adopted"
+        # An override without a rationale is refused with a message, and nothing is saved.
+        sid = str(district.services.loc[district.services["student_id"] == student_id].iloc[0, 0])
+        at.radio(key=f"mt:{sid}:decision").set_value("overridden")
+        run(at)
+        next(b for b in at.button if b.label == "Record decision").click()
+        run(at)
+        assert any("rationale" in e.value.lower() for e in at.error)
+        store = Store.open(f"sqlite:///{sample_dir}/pushin.db", seed_dir=None)
+        assert len(store.decisions_for_student(student_id)) == 1
+        at.switch_page("pages/student.py")
+        run(at)
+    shown = at.dataframe[0].value
+    assert shown["attendees"].iloc[0] == "Parent, Counselor"
+
+
+def test_trainer_quiz_scores_an_answer(sample_dir: str) -> None:
+    with sample(sample_dir):
+        at = open_page("pages/trainer.py")
+        quiz = next(r for r in at.radio if r.label.startswith("Where would you deliver"))
+        quiz.set_value("push_in")
+        run(at)
+        next(b for b in at.button if b.label == "Check my answer").click()
+        run(at)
+    messages = [m.value for m in (*at.success, *at.warning)]
+    assert any("rules" in m for m in messages)
+    assert any(m.value.startswith("**The rules' answer:**") for m in at.markdown)
+
+
+def test_data_page_refuses_a_bad_folder_and_switches_on_a_good_one(
+    tmp_path: Path, district
+) -> None:
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "students.csv").write_text("student_id,name,grade,school_id\nS1,Ana,14,A\n")
+    good = tmp_path / "good"
+    with zipfile.ZipFile(io.BytesIO(views.templates_zip())) as archive:
+        archive.extractall(good)
+    with sample(str(tmp_path / "db")):
+        at = open_page("pages/data.py")
+        at.text_input[0].set_value(str(bad))
+        next(b for b in at.button if b.label == "Check and load the folder").click()
+        run(at)
+        assert at.error and "Nothing was loaded" in at.error[0].value
+        problems = at.dataframe[0].value
+        assert {"students.csv", "services.csv"} <= set(problems["file"])
+        assert f"{len(district.students)} students" in at.markdown[0].value.replace(",", "")
+        at.text_input[0].set_value(str(good))
+        next(b for b in at.button if b.label == "Check and load the folder").click()
+        run(at)
+        assert at.success and "Loaded" in at.success[0].value
+        assert "1 students" in at.markdown[0].value
+        audit = at.dataframe[-1].value
+        assert "Replaced the district" in set(audit["what"])
+
+
+# --------------------------------------------------------------------------- privacy
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_deidentified_mode_hides_every_name(page: str, sample_dir: str, district) -> None:
+    student_id = district.students.loc[
+        district.students["name"] == VIGNETTES[0].name, "student_id"
+    ].iloc[0]
+    with sample(sample_dir):
+        at = open_page(page, deidentified=True, student_id=student_id)
+    text = page_text(at)
+    leaked = [name for name in district.students["name"] if name in text]
+    assert leaked == []
+    surnames = {v.name.split()[-1] for v in VIGNETTES}
+    assert not [s for s in surnames if s in text]
