@@ -23,13 +23,17 @@ def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy with every text cell made safe; numbers are left as numbers."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
-            out[column] = out[column].map(escape_cell)
+        # pandas 3 gives text its own string dtype; older frames hold it as object.
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
+            out[column] = out[column].astype(object).map(escape_cell)
     return out
 
 
 def to_csv_text(frame: pd.DataFrame) -> str:
-    return escape_formulas(frame).to_csv(index=False, lineterminator="\n")
+    # RFC 4180 line ends: the csv writer then quotes any cell holding a CR or LF, which
+    # with bare "\n" it would not do for a lone CR, and a spreadsheet would start a new row
+    # there (whose first cell could be a formula).
+    return escape_formulas(frame).to_csv(index=False, lineterminator="\r\n")
 
 
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:

@@ -46,22 +46,11 @@ def test_csv_text_reads_back_escaped() -> None:
     assert [r["n"] for r in rows] == ["0", "1", "2", "3", "4"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="csvsafe bug: escape_formulas only looks at object columns, and pandas 3 gives "
-    "text its own string dtype (fix: also escape when pd.api.types.is_string_dtype)",
-)
 def test_text_columns_of_pandas_string_dtype_are_escaped() -> None:
     frame = pd.DataFrame({"text": ["=1+1", "ok"]})  # inferred dtype: str under pandas 3
     assert escape_formulas(frame)["text"].tolist() == ["'=1+1", "ok"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="csvsafe bug: to_csv_text ends rows with \\n, so the csv writer leaves a bare CR "
-    "inside a cell unquoted and a spreadsheet starts a new row there (fix: "
-    "lineterminator='\\r\\n' or quoting=csv.QUOTE_ALL)",
-)
 def test_carriage_return_inside_a_cell_cannot_start_a_row() -> None:
     frame = pd.DataFrame({"text": pd.Series(["x\r=1+1", "ok"], dtype=object)})
     rows = list(csv.reader(io.StringIO(to_csv_text(frame), newline="")))
@@ -71,9 +60,9 @@ def test_carriage_return_inside_a_cell_cannot_start_a_row() -> None:
 def test_write_csv_replaces_the_file_whole(tmp_path: Path) -> None:
     target = tmp_path / "out" / "decisions.csv"
     write_csv(pd.DataFrame({"a": pd.Series(["=1"], dtype=object)}), target)
-    assert target.read_text() == "a\n'=1\n"
+    assert target.read_bytes() == b"a\r\n'=1\r\n"
     write_csv(pd.DataFrame({"a": pd.Series(["second"], dtype=object)}), target)
-    assert target.read_text() == "a\nsecond\n"
+    assert target.read_bytes() == b"a\r\nsecond\r\n"
     assert [p.name for p in target.parent.iterdir()] == ["decisions.csv"]
 
 
