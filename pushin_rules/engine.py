@@ -712,6 +712,7 @@ class Recommendation(_Out):
     service: str
     minutes_per_week: int
     recommendation: DeliveryModel
+    headline: str  # "Pull-out: all 60 minutes a week in a separate room."
     split: Split
     rule: str
     rule_sentence: str
@@ -743,7 +744,7 @@ class Recommendation(_Out):
 
     def explanation(self, intro: str = "") -> str:
         """The explanation as plain text, for a meeting summary or a printout."""
-        lines = [f"{self.recommendation.value}: {self.split.sentence}", self.rule_sentence]
+        lines = [self.headline, self.rule_sentence]
         lines += [f"- {c.sentence}" for c in self.contributions if c.counts]
         lines += self.progress_evidence
         lines.append(self.confidence_sentence)
@@ -784,6 +785,10 @@ def recommend(
         evidence = evidence[evidence["service_id"] == frame.at[0, "service_id"]]
     scored = _evaluate(frame, rules, evidence)
     return _explain(scored, 0, rules, frame.iloc[0])
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _points(value: float) -> str:
@@ -928,6 +933,7 @@ def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendati
         service=str(row.get("service", "")),
         minutes_per_week=minutes,
         recommendation=DeliveryModel(rec),
+        headline=f"{_capital(rules.label(rec))}: {split_sentence[:1].lower()}{split_sentence[1:]}",
         split=split,
         rule=DECISION_RULES[rule],
         rule_sentence=rule_sentence,

@@ -58,8 +58,9 @@ def lre_category(percent: Any, rules: RuleSet | None = None) -> str | np.ndarray
     th = (rules or load_rules()).thresholds
     value = np.asarray(percent, dtype=float)
     codes = np.where(value >= th.lre_80_cutoff, 0, np.where(value >= th.lre_40_cutoff, 1, 2))
-    names = np.array(LRE_CATEGORIES, dtype=object)[codes]
-    return str(names) if names.ndim == 0 else names
+    if codes.ndim == 0:
+        return LRE_CATEGORIES[int(codes)]
+    return np.array(LRE_CATEGORIES, dtype=object)[codes]
 
 
 def current_outside_minutes(services: pd.DataFrame) -> np.ndarray:
