@@ -181,8 +181,11 @@ def sidebar(who: access.Access) -> None:
                 horizontal=True,
             )
         current = district()
+        source = current.source or "stored district"
+        if Path(source).resolve() == SAMPLE_DIR:
+            source = "bundled sample (synthetic)"
         st.caption(
-            f"**District:** {privacy.escape_markdown(current.source or 'stored district')}  \n"
+            f"**District:** {privacy.escape_markdown(Path(source).name or source)}  \n"
             f"{len(current.students):,} students · {len(current.services):,} services"
         )
         rule_set = rules()
