@@ -93,6 +93,15 @@ def test_one_row_per_goal_with_the_issue_columns(tmp_path: Path, capsys) -> None
     assert "wrote 2 goals" in capsys.readouterr().out
 
 
+def test_text_a_spreadsheet_would_run_is_escaped(tmp_path: Path) -> None:
+    files = dict(DISTRICT)
+    files["goals.csv"] = files["goals.csv"].replace(",wcpm,", ",=1+1,")
+    data = write(tmp_path / "d", files)
+    out = tmp_path / "p.csv"
+    assert main(["progress", "--data", str(data), "--out", str(out)]) == 0
+    assert read(out)[1]["G1"]["measure"] == "'=1+1"
+
+
 def test_trend_method_and_rules_file(tmp_path: Path) -> None:
     data = write(tmp_path / "d", DISTRICT)
     rules = tmp_path / "rules.toml"
