@@ -1138,12 +1138,9 @@ def summary_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         series = out[column]
         if pd.api.types.is_datetime64_any_dtype(series):
-            out[column] = series.dt.strftime("%Y-%m-%d").fillna("").astype(object)
+            out[column] = series.dt.strftime("%Y-%m-%d").fillna("")
         elif pd.api.types.is_float_dtype(series):
             out[column] = series.round(_CSV_DECIMALS)
-        elif pd.api.types.is_string_dtype(series):
-            # csvsafe escapes object columns only; pandas 3 gives text its own dtype.
-            out[column] = series.astype(object)
     likelihood = out["likelihood"].astype(object)
     out["likelihood"] = likelihood.where(out["likelihood"].notna(), NOT_ENOUGH_DATA)
     return out
