@@ -679,7 +679,6 @@ SUMMARY_COLUMNS: tuple[str, ...] = (
     "measure",
     "points",
     "weeks",
-    "first_date",
     "last_date",
     "baseline",
     "baseline_date",
@@ -756,14 +755,12 @@ def _summary_frame(
     size, rows = len(goals), prepared.goal_row
     decrease = goals["direction"].to_numpy() == GoalDirection.decrease.value
 
-    def per_goal(values: np.ndarray, fill: float = np.nan) -> np.ndarray:
-        return _scatter(size, rows, values.astype(float), fill)
+    def per_goal(values: np.ndarray) -> np.ndarray:
+        return _scatter(size, rows, values.astype(float), np.nan)
 
     points = _scatter(size, rows, core.counts.astype(np.int64), 0)
     weeks = per_goal(core.weeks)
     target = goals["target"].to_numpy(dtype=float)
-    target_day = _days(goals["target_date"])
-    first_day = per_goal(core.first_day)
     # Goals with no scores: the rules cannot fire; the aimline has no start.
     four_point = _scatter(size, rows, core.four_point, _INSUFFICIENT)
     trend_rule = _scatter(size, rows, core.trend_rule, _INSUFFICIENT)
@@ -780,7 +777,7 @@ def _summary_frame(
     settings_text = np.array(_SETTINGS, dtype=object)
     previous_setting = np.where(has_previous, settings_text[core.phase_setting[previous]], "")
 
-    frame = pd.DataFrame(
+    return pd.DataFrame(
         {
             "goal_id": goals["goal_id"].to_numpy(dtype=object),
             "service_id": goals["service_id"].to_numpy(dtype=object),
@@ -790,13 +787,12 @@ def _summary_frame(
             else np.full(size, "", dtype=object),
             "points": points,
             "weeks": weeks,
-            "first_date": _dates(first_day),
             "last_date": _dates(per_goal(core.last_day)),
             "baseline": per_goal(core.baseline),
-            "baseline_date": _dates(first_day),
+            "baseline_date": _dates(per_goal(core.first_day)),
             "target": target,
-            "target_date": _dates(target_day),
-            "weeks_to_target": (target_day - first_day) / 7.0,
+            "target_date": _dates(_days(goals["target_date"])),
+            "weeks_to_target": per_goal(core.weeks_to_target),
             "needed_roi": needed,
             "trend": np.full(size, method, dtype=object),
             "trend_roi": slope,
@@ -832,7 +828,6 @@ def _summary_frame(
             "pull_out_roi": per_goal(core.setting_slope[:, _PULL_OUT]),
         }
     )
-    return frame
 
 
 def service_progress(summary: pd.DataFrame) -> pd.DataFrame:
