@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -263,7 +264,9 @@ def current_version(conn: Connection) -> int:
     return int(found or 0)
 
 
-def upgrade(begin: Callable[[], object], target: int | None = None) -> list[int]:
+def upgrade(
+    begin: Callable[[], AbstractContextManager[Connection]], target: int | None = None
+) -> list[int]:
     """Apply every missing step up to `target` (default: all); return the versions applied.
 
     `begin()` must return a context manager yielding a Connection inside a write transaction
@@ -272,7 +275,7 @@ def upgrade(begin: Callable[[], object], target: int | None = None) -> list[int]
     """
     target = LATEST if target is None else target
     applied: list[int] = []
-    with begin() as conn:  # type: ignore[attr-defined]
+    with begin() as conn:
         _lock(conn)
         conn.exec_driver_sql(
             "CREATE TABLE IF NOT EXISTS schema_version ("
@@ -288,7 +291,9 @@ def upgrade(begin: Callable[[], object], target: int | None = None) -> list[int]
     for step in MIGRATIONS:
         if step.version > target:
             break
-        with begin() as conn:  # type: ignore[attr-defined]
+        if step.version <= version:
+            continue  # already there: no write transaction for an up-to-date database
+        with begin() as conn:
             _lock(conn)
             # Re-read under the lock: another process may have applied it meanwhile.
             if current_version(conn) >= step.version:

@@ -36,7 +36,7 @@ import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from .csvsafe import escape_formulas
+from .csvsafe import to_csv_text
 from .views import SERVICE_LABELS
 
 # Debian's fonts-dejavu-core; without it the PDF falls back to Helvetica (Latin-1 only).
@@ -544,30 +544,12 @@ def decisions_frame(decisions: Iterable[Any]) -> pd.DataFrame:
                 row[key] = row[key].isoformat()
         rows.append(row)
     frame = pd.DataFrame(rows, columns=list(DECISION_CSV_COLUMNS))
-    # Object dtype on purpose: csvsafe escapes object columns, and pandas 3 would otherwise
-    # infer its own string dtype for text.
-    text = [c for c in frame.columns if c not in _NUMBER_COLUMNS]
-    frame[text] = frame[text].astype(object)
     for column in ("supersedes", "superseded_by"):
-        frame[column] = frame[column].astype("Int64")
+        frame[column] = frame[column].astype("Int64")  # ids, not 3.0; empty when none
     return frame
-
-
-_NUMBER_COLUMNS = {
-    "id",
-    "rec_push_in_minutes",
-    "rec_pull_out_minutes",
-    "decided_push_in_minutes",
-    "decided_pull_out_minutes",
-    "supersedes",
-    "superseded_by",
-}
 
 
 def decisions_csv(decisions: Iterable[Any]) -> str:
     """The decision records as CSV; a text cell a spreadsheet would run as a formula
     (=, +, -, @, tab, carriage return first) is prefixed with a quote."""
-    # CRLF rows (RFC 4180) rather than csvsafe.to_csv_text: the csv writer quotes a cell
-    # only for characters of its line terminator, and a rationale may hold a bare CR, which
-    # a spreadsheet would read as the start of a new row.
-    return escape_formulas(decisions_frame(decisions)).to_csv(index=False, lineterminator="\r\n")
+    return to_csv_text(decisions_frame(decisions))

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import textwrap
 import time
 from pathlib import Path
 
@@ -412,25 +411,18 @@ def test_import_rolls_back_when_the_database_refuses_a_row(store: Store, mode: s
     assert len(store.audit_log()) == audit_rows
 
 
-KILLED_IMPORTER = textwrap.dedent(
-    """
-    import os, sys, time
-    sys.path.insert(0, {tests!r})
-    from test_store import synthetic_district
-    from pushin_rules.store import Store
-
+def _doomed_importer(url: str, marker: str) -> None:
+    """Runs in a child process: starts a big replace-import and stops inside it, mid-way."""
     district = synthetic_district(1500, seed=7, tag="-new")
-    store = Store({url!r})
+    store = Store(url)
 
-    def progress(table, done, total):
-        # Mid-way: old rows deleted, new schools..goals written, first progress chunk in.
+    def progress(table: str, done: int, total: int) -> None:
+        # Old rows deleted, new schools..goals written, the first progress chunk in.
         if table == "progress":
-            open({marker!r}, "w").write(f"{{table}} {{done}}/{{total}}")
+            Path(marker).write_text(f"{table} {done}/{total}")
             time.sleep(120)
 
     store.import_district(district, mode="replace", actor="doomed", on_progress=progress)
-    """
-)
 
 
 def test_import_killed_midway_leaves_the_old_data(
@@ -440,30 +432,28 @@ def test_import_killed_midway_leaves_the_old_data(
     store.import_district(old, mode="replace", actor=LOCAL_USER)
     version = store.district_version()
     marker = tmp_path / "mid-import"
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            KILLED_IMPORTER.format(tests=str(TESTS_DIR), url=db_url, marker=str(marker)),
-        ],
-        cwd=REPO_DIR,
-        stderr=subprocess.PIPE,
+    # A forked child starts in a second instead of re-importing pandas; it must not inherit
+    # open database connections, so the parent's pool is emptied first.
+    store.engine.dispose()
+    child = multiprocessing.get_context("fork").Process(
+        target=_doomed_importer, args=(db_url, str(marker))
     )
+    child.start()
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 90
         while not marker.exists():
-            assert child.poll() is None, child.stderr.read().decode()  # type: ignore[union-attr]
+            assert child.is_alive(), f"the importer died early (exit code {child.exitcode})"
             assert time.monotonic() < deadline, "the importer never got mid-way"
             time.sleep(0.05)
         # Readers are not blocked by the open import, and see only the committed data.
         assert len(store.load_district().students) == 50
-        child.send_signal(signal.SIGKILL)
-        child.wait(timeout=30)
+        os.kill(child.pid, signal.SIGKILL)  # type: ignore[arg-type]
+        child.join(timeout=30)
     finally:
-        if child.poll() is None:
+        if child.is_alive():
             child.kill()
-            child.wait()
-    assert child.returncode == -signal.SIGKILL
+            child.join()
+    assert child.exitcode == -signal.SIGKILL
     assert marker.read_text().startswith("progress ")
 
     reopened = Store.open(db_url, seed_dir=None)
