@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -261,8 +262,9 @@ def _content(
     facts.append(("Summary made", _long_date(generated)))
 
     lre = None
-    if student.get("lre_percent") is not None:
-        lre = f"About {float(student['lre_percent']):.1f}% of the school week in the regular "
+    percent = student.get("lre_percent")
+    if percent is not None and math.isfinite(float(percent)):
+        lre = f"About {float(percent):.1f}% of the school week in the regular "
         lre += "classroom"
         if student.get("lre_category"):
             lre += f" (federal reporting group: {who.text(student['lre_category'])})"

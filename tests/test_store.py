@@ -796,3 +796,31 @@ def test_restart_shows_the_decision(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         check=True,
     ).stdout
     assert shown.strip() == "Needs privacy for drill. | 2025.1"
+
+
+# --------------------------------------------------------------------------- test setup
+
+
+def test_postgres_install_retries_after_apt_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fresh CI machine has no package lists: the first install fails, update, retry."""
+    import pg_server
+
+    log = tmp_path / "apt.log"
+    fake = tmp_path / "bin" / "apt-get"
+    fake.parent.mkdir()
+    fake.write_text(
+        "#!/bin/sh\n"
+        f'echo "$*" >> {log}\n'
+        f'if [ "$1" = install ] && ! grep -q update {log}; then exit 100; fi\n'
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{os.environ['PATH']}")
+    monkeypatch.setattr(pg_server.os, "geteuid", lambda: 0)
+    found = iter([None, tmp_path / "bin"])
+    monkeypatch.setattr(pg_server, "find_bin_dir", lambda: next(found))
+    assert pg_server.ensure_installed() == tmp_path / "bin"
+    calls = log.read_text().splitlines()
+    assert [c.split()[0] for c in calls] == ["install", "update", "install"]
+    assert "postgresql" in calls[0]
