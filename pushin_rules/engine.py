@@ -37,6 +37,7 @@ Scoring (every number comes from the rule set, `rules.toml`):
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -406,27 +407,41 @@ def progress_evidence(
     no setting) gets `evidence_raise_goal_points` toward push-in, to generalize. `continue`,
     `insufficient_data` and services without goals (`no_data`) add nothing: the ratings decide.
     """
-    ids = services["service_id"].to_numpy(dtype=object)
-    wording, th = rules.wording, rules.thresholds
-    out = pd.DataFrame(
+    wording = rules.wording
+    n = len(services)
+    decided = np.full(n, len(GOAL_DECISIONS), dtype=np.int64)  # past the end: no_data
+    points = np.zeros(n)
+    note = pa.array(np.full(n, wording.evidence_none, dtype=object), type=pa.string())
+    if goal_summary is not None and not goal_summary.empty and n:
+        service_at = pd.Index(services["service_id"]).get_indexer(goal_summary["service_id"])
+        goals = goal_summary[service_at >= 0].reset_index(drop=True)
+        service_at = service_at[service_at >= 0]
+        if len(goals):
+            decided, points, note = _evidence(services, goals, service_at, rules, note)
+    names = np.array([*GOAL_DECISIONS, NO_DATA], dtype=object)
+    return pd.DataFrame(
         {
-            "service_id": ids,
-            "progress_decision": np.full(len(ids), NO_DATA, dtype=object),
-            "evidence_points": np.zeros(len(ids)),
-            "evidence_note": np.full(len(ids), wording.evidence_none, dtype=object),
+            "service_id": _text(services["service_id"].to_numpy(dtype=object)),
+            "progress_decision": _named(decided, names),
+            "evidence_points": points,
+            "evidence_note": _text(note),
         }
     )
-    if goal_summary is None or goal_summary.empty:
-        return out
-    service_at = pd.Index(ids).get_indexer(goal_summary["service_id"].to_numpy(dtype=object))
-    goals = goal_summary[service_at >= 0].reset_index(drop=True)
-    service_at = service_at[service_at >= 0]
-    if goals.empty:
-        return out
-    decision = goals["decision"].to_numpy(dtype=object)
-    urgency = pd.Categorical(decision, categories=list(GOAL_DECISIONS)).codes
+
+
+def _evidence(
+    services: pd.DataFrame,
+    goals: pd.DataFrame,
+    service_at: np.ndarray,
+    rules: RuleSet,
+    note: pa.Array,
+) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+    wording, th = rules.wording, rules.thresholds
+    n = len(services)
+    urgency = pd.Categorical(goals["decision"], categories=list(GOAL_DECISIONS)).codes
     if (urgency < 0).any():
         raise ValueError("goal decisions must be one of " + ", ".join(GOAL_DECISIONS))
+    urgency = urgency.astype(np.int64)
     current = (
         services["current_model"].to_numpy(dtype=object)[service_at]
         if "current_model" in services
@@ -435,24 +450,21 @@ def progress_evidence(
     last = goals["last_setting"].fillna("").to_numpy(dtype=object)
     setting = np.where(last == "", current, last)
     under_pull_out = setting == DeliveryModel.pull_out.value
-    phrase = np.select(
-        [setting == DeliveryModel.push_in.value, under_pull_out],
-        [wording.setting_push_in, wording.setting_pull_out],
-        wording.setting_unknown,
-    ).astype(object)
-    fields = {
-        "goal_id": goals["goal_id"].to_numpy(dtype=object),
-        "four_point_detail": goals["four_point_detail"].fillna("").to_numpy(dtype=object),
-        "trend_detail": goals["trend_detail"].fillna("").to_numpy(dtype=object),
-        "setting_phrase": phrase,
-        "points": goals["points"].astype("int64").astype(str).to_numpy(dtype=object),
-    }
-    raise_pull = (decision == "raise_goal") & under_pull_out
-    templates = np.select(
-        [decision == "change", raise_pull, decision == "raise_goal", decision == "continue"],
-        [0, 1, 2, 3],
-        4,
+    setting_code = np.where(
+        setting == DeliveryModel.push_in.value, 0, np.where(under_pull_out, 1, 2)
     )
+    phrases = pa.array([wording.setting_push_in, wording.setting_pull_out, wording.setting_unknown])
+    fields = {
+        "goal_id": _arrow(goals["goal_id"]),
+        "four_point_detail": _arrow(goals["four_point_detail"]),
+        "trend_detail": _arrow(goals["trend_detail"]),
+        "setting_phrase": phrases.take(pa.array(setting_code)),
+        "points": _arrow(goals["points"].fillna(0).astype("int64").astype(str)),
+    }
+    raise_pull = (urgency == GOAL_DECISIONS.index("raise_goal")) & under_pull_out
+    # Template per goal: change, raise_goal in pull-out, raise_goal, continue, insufficient.
+    template = np.array([0, 2, 3, 4], dtype=np.int64)[urgency]
+    template[raise_pull] = 1
     texts = [
         wording.evidence_change,
         wording.evidence_raise_goal_pull_out,
@@ -460,61 +472,75 @@ def progress_evidence(
         wording.evidence_continue,
         wording.evidence_insufficient,
     ]
-    sentence = np.empty(len(goals), dtype=object)
-    for code, template in enumerate(texts):
-        rows = templates == code
-        if rows.any():
-            sentence[rows] = fill_template(template, {k: v[rows] for k, v in fields.items()})
+    sentence = pc.choose(pa.array(template), *(_fill(t, fields, len(goals)) for t in texts))
 
-    # Most urgent decision per service, and whether a raise_goal was reached in pull-out.
-    per_service = pd.DataFrame({"at": service_at, "urgency": urgency, "raise_pull": raise_pull})
-    grouped = per_service.groupby("at", sort=False)
-    most = grouped["urgency"].min()
-    any_raise_pull = grouped["raise_pull"].any()
-    at = most.index.to_numpy()
-    decided = np.array(GOAL_DECISIONS, dtype=object)[most.to_numpy()]
-    points = np.where(decided == "change", th.evidence_change_points, 0.0)
+    # Per service: the most urgent decision, and whether a raise_goal was reached in pull-out.
+    decided = np.full(n, len(GOAL_DECISIONS), dtype=np.int64)
+    np.minimum.at(decided, service_at, urgency)
+    reached_in_pull_out = np.zeros(n, dtype=bool)
+    reached_in_pull_out[service_at[raise_pull]] = True
+    points = np.where(decided == GOAL_DECISIONS.index("change"), th.evidence_change_points, 0.0)
     points = np.where(
-        (decided == "raise_goal") & any_raise_pull.reindex(most.index).to_numpy(),
+        (decided == GOAL_DECISIONS.index("raise_goal")) & reached_in_pull_out,
         -th.evidence_raise_goal_points,
         points,
     )
-    out.loc[at, "progress_decision"] = decided
-    out.loc[at, "evidence_points"] = points
-    out.loc[at, "evidence_note"] = _join_by_group(service_at, sentence, len(ids))[at]
-    return out
+    joined = _join_by_group(service_at, sentence, n)
+    note = pc.if_else(pa.array(decided < len(GOAL_DECISIONS)), joined, note)
+    return decided, points, note
 
 
-def fill_template(template: str, fields: Mapping[str, np.ndarray]) -> np.ndarray:
+def _arrow(values: pd.Series) -> pa.Array:
+    """A text column as an arrow string array (missing values as "")."""
+    array = pa.array(values.fillna("").astype(str), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array.cast(pa.string())
+
+
+def fill_template(template: str, fields: Mapping[str, Any]) -> np.ndarray:
     """`template.format(**row)` for every row at once (object array of str)."""
-    import string
-
     size = len(next(iter(fields.values()))) if fields else 0
+    arrays = {k: pa.array(np.asarray(v, dtype=object), type=pa.string()) for k, v in fields.items()}
+    return _fill(template, arrays, size).to_numpy(zero_copy_only=False).astype(object)
+
+
+def _fill(template: str, fields: Mapping[str, pa.Array], size: int) -> pa.Array:
     parts: list[Any] = []
-    for literal, name, spec, _ in string.Formatter().parse(template):
+    for literal, name, _spec, _ in string.Formatter().parse(template):
         if literal:
             parts.append(pa.scalar(literal))
         if name is not None:
-            values = fields[name]
-            if spec:
-                values = np.array([format(v, spec) for v in values], dtype=object)
-            parts.append(pa.array(values, type=pa.string()))
-    if not parts:
-        return np.full(size, "", dtype=object)
+            parts.append(fields[name])
     if not any(isinstance(p, pa.Array) for p in parts):
-        return np.full(size, "".join(p.as_py() for p in parts), dtype=object)
-    joined = pc.binary_join_element_wise(*parts, "")
-    return joined.to_numpy(zero_copy_only=False).astype(object)
+        text = "".join(p.as_py() for p in parts)
+        return pa.array(np.full(size, text, dtype=object), type=pa.string())
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "")
 
 
-def _join_by_group(group: np.ndarray, text: np.ndarray, size: int) -> np.ndarray:
-    """Join the texts of each group (in input order) with newlines; result indexed by group."""
-    table = pa.table({"g": pa.array(group, type=pa.int64()), "t": pa.array(text, pa.string())})
-    lists = table.group_by("g", use_threads=False).aggregate([("t", "list")])
-    joined = pc.binary_join(lists["t_list"], "\n").to_numpy(zero_copy_only=False)
-    out = np.full(size, "", dtype=object)
-    out[lists["g"].to_numpy()] = joined
-    return out
+def _join_by_group(group: np.ndarray, text: pa.Array, size: int) -> pa.Array:
+    """Per group 0..size-1, its texts (in input order) joined with newlines; "" if none."""
+    order = np.argsort(group, kind="stable")
+    ordered = group[order]
+    starts = np.r_[True, ordered[1:] != ordered[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(len(ordered)), 0))
+    rank = np.arange(len(ordered)) - first
+    blank = len(text)  # index of the empty string appended below
+    plain = pa.concat_arrays([text, pa.array([""], type=pa.string())])
+    prefixed = pa.concat_arrays(
+        [pc.binary_join_element_wise("\n", text, ""), pa.array([""], type=pa.string())]
+    )
+    columns = []
+    for k in range(int(rank.max()) + 1 if len(rank) else 0):
+        at = np.full(size, blank, dtype=np.int64)
+        mine = rank == k
+        at[ordered[mine]] = order[mine]
+        columns.append((prefixed if k else plain).take(pa.array(at)))
+    if not columns:
+        return pa.array(np.full(size, "", dtype=object), type=pa.string())
+    return pc.binary_join_element_wise(*columns, "") if len(columns) > 1 else columns[0]
 
 
 # ------------------------------------------------------------------------------ the frame
