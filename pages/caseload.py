@@ -51,7 +51,7 @@ if table.empty:
 cols = st.columns(4)
 cols[0].metric("Services", f"{counts.services:,}", help=f"{counts.students:,} students")
 cols[1].metric(
-    "Recommendation differs from today",
+    "Differs from today",
     f"{counts.differs:,}",
     help="Services whose recommended model is not the one delivered today.",
 )
@@ -69,18 +69,31 @@ cols[3].metric(
 
 @st.fragment
 def caseload_table() -> None:
-    with st.container(horizontal=True):
-        schools = st.multiselect("School", views.options(table, "school"), width=260)
-        providers = st.multiselect("Provider", views.options(table, "provider"), width=260)
-        services = st.multiselect("Service", views.options(table, "service"), width=260)
-        models = st.multiselect(
-            "Recommendation", [views.MODEL_LABELS[m] for m in views.MODELS], width=260
+    cols = st.columns(4)
+    schools = cols[0].multiselect(
+        "School", views.options(table, "school"), placeholder="All schools"
+    )
+    providers = cols[1].multiselect(
+        "Provider", views.options(table, "provider"), placeholder="All providers"
+    )
+    services = cols[2].multiselect(
+        "Service", views.options(table, "service"), placeholder="All services"
+    )
+    models = cols[3].multiselect(
+        "Recommendation",
+        [views.MODEL_LABELS[m] for m in views.MODELS],
+        placeholder="Any recommendation",
+    )
+    with st.container(horizontal=True, vertical_alignment="center"):
+        text = st.text_input(
+            "Find a student",
+            placeholder="Find a student by name",
+            label_visibility="collapsed",
+            width=260,
         )
-    with st.container(horizontal=True):
-        text = st.text_input("Find a student", placeholder="Type part of a name", width=260)
-        differs = st.toggle("Only where the recommendation differs")
-        close = st.toggle("Only close calls")
-        change = st.toggle("Only progress 'change'")
+        differs = st.toggle("Differs from today")
+        close = st.toggle("Close calls")
+        change = st.toggle("Progress says change")
     shown = views.filter_caseload(
         table,
         views.CaseloadFilter(
@@ -103,9 +116,22 @@ def caseload_table() -> None:
         on_select="rerun",
         selection_mode="single-row",
         key="caseload_rows",
-        column_order=[c for c in views.CASELOAD_COLUMNS if c not in ("service_id", "student_id")],
+        column_order=[
+            "student",
+            "service",
+            "recommendation",
+            "split",
+            "current_model",
+            "differs",
+            "confidence",
+            "close_call",
+            "progress",
+            "lre_category",
+            "school",
+            "provider",
+        ],
         column_config={
-            "student": st.column_config.TextColumn("Student"),
+            "student": st.column_config.TextColumn("Student", pinned=True),
             "school": st.column_config.TextColumn("School"),
             "provider": st.column_config.TextColumn("Provider"),
             "service": st.column_config.TextColumn("Service"),

@@ -8,7 +8,7 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from pushin_rules import charts, privacy, report, views
+from pushin_rules import charts, dashboard_charts, privacy, report, views
 from pushin_rules.store import DecisionError, DecisionInput
 
 PICK_KEY = "meeting_page_pick"
@@ -30,10 +30,10 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
             item.analysis,
             title=item.title,
             deidentified_title=item.title if hidden else None,
-            width=560,
-            height=300,
+            width=400,
+            height=260,
         )
-        out.append((item, chart))
+        out.append((item, chart, dashboard_charts.column_spec(chart)))
     return out
 
 
@@ -222,8 +222,10 @@ for rec in recommendations:
             goals = _goal_charts(key, rec.service_id, hidden, district, rules)
             if not goals:
                 st.info("No progress data for this service yet.")
-            for item, chart in goals:
-                st.altair_chart(chart, width="stretch")
+            for item, _chart, spec in goals:
+                if item.description:
+                    st.markdown("*" + privacy.escape_markdown(item.description) + "*")
+                st.vega_lite_chart(spec, width="stretch")
                 st.markdown(privacy.escape_markdown(views.plain_progress(item.analysis)))
         if editor:
             decision_form(rec)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from pushin_rules import charts, privacy, views
+from pushin_rules import charts, dashboard_charts, privacy, views
 
 PICK_KEY = "student_page_pick"
 
@@ -26,10 +26,10 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
             item.analysis,
             title=item.title,
             deidentified_title=item.title if hidden else None,
-            width=560,
-            height=300,
+            width=400,
+            height=260,
         )
-        out.append((item, chart))
+        out.append((item, chart, dashboard_charts.column_spec(chart)))
     return out
 
 
@@ -81,18 +81,16 @@ lre = views.lre_summary(recs, student_id)
 if lre is not None:
     cols = st.columns([1, 1, 2])
     cols[0].metric(
-        "Time in the regular class today",
+        "In the regular class today",
         views.percent_text(lre["now"]),
         help=views.TERMS["lre"],
     )
     cols[0].caption(f"Federal category: {lre['now_category'] or '–'}")
-    delta = None
-    if lre["now"] is not None and lre["adopted"] is not None:
-        delta = f"{float(lre['adopted']) - float(lre['now']):+.1f} points"
+    change = views.percent_change(lre["now"], lre["adopted"])
     cols[1].metric(
-        "If the recommendations are adopted",
+        "If recommendations adopted",
         views.percent_text(lre["adopted"]),
-        delta=delta,
+        delta=change,
         delta_color="off",
         help=views.TERMS["lre"],
     )
@@ -118,9 +116,14 @@ for rec in recommendations:
             f"{views.service_label(rec.service)} · {rec.minutes_per_week} min a week",
             anchor=False,
         )
-        card, progress = st.columns([2, 3], gap="large")
+        card, progress = st.columns(2, gap="medium")
         with card:
-            st.markdown("#### Recommended: " + views.headline(rec))
+            st.markdown(f"#### Recommended: {views.model_label(rec.recommendation.value)}")
+            st.markdown(
+                "**"
+                + views.split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes)
+                + "**"
+            )
             st.caption(
                 f"Today: {views.current_text(service)} · "
                 f"Confidence: {views.confidence_label(rec.confidence)}"
@@ -159,19 +162,11 @@ for rec in recommendations:
             goals = _goal_charts(key, rec.service_id, hidden, district, rules)
             if not goals:
                 st.info("No goals with progress data for this service yet.")
-            for item, chart in goals:
-                st.altair_chart(chart, width="stretch")
-                analysis = item.analysis
-                st.markdown(
-                    f"**Progress: {views.progress_label(analysis.decision)}.** "
-                    + privacy.escape_markdown(analysis.trend_detail)
-                )
-                st.caption(
-                    privacy.escape_markdown(
-                        f"{analysis.four_point_detail} Likelihood of meeting the goal: "
-                        f"{analysis.likelihood_text}."
-                    )
-                )
+            for item, _chart, spec in goals:
+                st.markdown(f"**Progress: {views.progress_label(item.analysis.decision)}**")
+                if item.description:
+                    st.caption(privacy.escape_markdown(item.description))
+                st.vega_lite_chart(spec, width="stretch")
 
 st.subheader("Decisions recorded for this student")
 history = views.decisions_table(common.store().decisions_for_student(student_id), district.services)

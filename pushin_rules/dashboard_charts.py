@@ -28,10 +28,35 @@ FONT_SIZE = 14
 MAX_PROVIDERS = 25
 
 
+def fit_width(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """Stretch a chart to its column's width while keeping its own plot height.
+
+    Streamlit's default for a stretched chart fits width and height together, which squeezes
+    the plot when titles and legends are tall; "fit-x" sizes only the width.
+    """
+    return chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+
+
+def column_spec(chart: alt.TopLevelMixin) -> dict:
+    """A chart as a Vega-Lite spec for a narrow column: stretched to the column's width
+    (fit-x), with its legends stacked one under another instead of side by side, so nothing
+    is cut off at the right edge. Render with `st.vega_lite_chart(spec, width="stretch")`."""
+    spec = chart.to_dict()
+    spec["autosize"] = {"type": "fit-x", "contains": "padding"}
+    legend = spec.setdefault("config", {}).setdefault("legend", {})
+    # Vega's legend layout (not in Altair's schema, hence set on the dict).
+    legend["layout"] = {
+        "bottom": {"direction": "vertical", "anchor": "start"},
+        "top": {"direction": "vertical", "anchor": "start"},
+    }
+    return spec
+
+
 def _style(chart: alt.Chart) -> alt.Chart:
-    return chart.configure_axis(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE).configure_legend(
-        labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, orient="top"
-    )
+    styled = chart.configure_axis(
+        labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, labelLimit=220
+    ).configure_legend(labelFontSize=FONT_SIZE, titleFontSize=FONT_SIZE, orient="top")
+    return fit_width(styled)
 
 
 def provider_load_chart(long: pd.DataFrame, max_providers: int = MAX_PROVIDERS) -> alt.Chart:
@@ -52,7 +77,7 @@ def provider_load_chart(long: pd.DataFrame, max_providers: int = MAX_PROVIDERS) 
     keep = share.sort_values(ascending=False).index[:max_providers]
     data = data[data["provider"].isin(keep)]
     order = sorted(keep)
-    height = max(120, 34 * len(order))
+    height = max(90, 30 * len(order))
     base = alt.Chart(data)
     bars = base.mark_bar().encode(
         y=alt.Y("provider:N", sort=order, title=None),
@@ -73,7 +98,7 @@ def provider_load_chart(long: pd.DataFrame, max_providers: int = MAX_PROVIDERS) 
     caps = (
         base.transform_filter(alt.datum.capacity > 0)
         .transform_aggregate(capacity="max(capacity)", groupby=["provider"])
-        .mark_tick(color="black", thickness=3, size=28)
+        .mark_tick(color="black", thickness=3, size=24)
         .encode(
             y=alt.Y("provider:N", sort=order),
             x=alt.X("capacity:Q"),

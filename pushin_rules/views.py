@@ -1032,30 +1032,32 @@ def student_recommendations(
 
 @dataclass(frozen=True)
 class GoalView:
-    """One goal of a service with its scores and analysis, ready for the progress graph."""
+    """One goal of a service with its scores and analysis, ready for the progress graph.
+
+    `title` is short ("Goal 1: percent accuracy") so it fits a narrow chart; `description` is
+    the goal's own text, empty in de-identified mode (free text may name the student).
+    """
 
     goal: Any
     points: list[Any]
     analysis: Any
     title: str
+    description: str
 
 
 def goal_views(
     district: District, service_id: str, settings: Any = None, deidentified: bool = False
 ) -> list[GoalView]:
-    """Each goal of a service with its scores and analysis. In de-identified mode the title
-    leaves out the goal's description (free text that may name the student)."""
+    """Each goal of a service with its scores and analysis."""
     from .progress import analyse_goal
 
     out = []
     for number, goal in enumerate(district.goals_of(service_id), start=1):
         points = district.progress_of(goal.goal_id)
         analysis = analyse_goal(goal, points, settings)
-        if deidentified:
-            title = f"Goal {number}: {goal.measure or 'score'}"
-        else:
-            title = f"Goal {number}: {goal.description or goal.measure or goal.goal_id}"
-        out.append(GoalView(goal, points, analysis, title))
+        title = f"Goal {number}: {goal.measure or 'score'}"
+        description = "" if deidentified else goal.description
+        out.append(GoalView(goal, points, analysis, title, description))
     return out
 
 
@@ -1076,6 +1078,17 @@ def lre_summary(recs: pd.DataFrame, student_id: str) -> dict[str, Any] | None:
         "adopted": get("lre_percent_inside"),
         "adopted_category": lre_label(get("lre_category")),
     }
+
+
+def percent_change(before: object, after: object) -> str | None:
+    """'+2.1 points' between two percentages; None when there is no change to show."""
+    try:
+        difference = float(after) - float(before)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if math.isnan(difference) or abs(difference) < 0.05:
+        return None
+    return f"{difference:+.1f} points"
 
 
 def percent_text(value: object) -> str:

@@ -148,7 +148,7 @@ def test_caseload_counts_and_table_match_the_engine(
     counts = views.caseload_counts(recs)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Services"] == f"{counts.services:,}"
-    assert shown["Recommendation differs from today"] == f"{counts.differs:,}"
+    assert shown["Differs from today"] == f"{counts.differs:,}"
     assert shown["Close calls"] == f"{counts.close_calls:,}"
     table = at.dataframe[0].value
     assert len(table) == len(recs)
@@ -175,18 +175,22 @@ def test_student_page_shows_the_engines_recommendation(
     with sample(sample_dir):
         at = open_page("pages/student.py", student_id=student_id)
     rows = recs[recs["student_id"] == student_id]
-    headlines = [m.value for m in at.markdown if m.value.startswith("#### Recommended:")]
+    texts = [m.value for m in at.markdown]
+    shown = [
+        (text, texts[i + 1]) for i, text in enumerate(texts) if text.startswith("#### Recommended:")
+    ]
     expected = [
-        "#### Recommended: "
-        + f"{views.model_label(r.recommendation)}: "
-        + views.split_text(r.push_in_minutes, r.pull_out_minutes)
+        (
+            f"#### Recommended: {views.model_label(r.recommendation)}",
+            f"**{views.split_text(r.push_in_minutes, r.pull_out_minutes)}**",
+        )
         for r in rows.itertuples()
     ]
-    assert headlines == expected
+    assert shown == expected
     speech = rows[rows["service"] == "speech_language"]
     assert not speech.empty
     assert at.get("vega_lite_chart"), "progress graphs are missing"
-    assert any("Time in the regular class" in m.label for m in at.metric)
+    assert any("In the regular class" in m.label for m in at.metric)
 
 
 def test_what_if_rating_change_moves_the_recommendation(sample_dir: str) -> None:

@@ -435,6 +435,8 @@ def test_goal_views_hide_descriptions_when_deidentified(district: District) -> N
     assert len(shown) == len(hidden) >= 1
     descriptions = set(district.goals["description"])
     assert not any(h.title.split(": ", 1)[1] in descriptions for h in hidden)
+    assert all(h.description == "" for h in hidden)
+    assert shown[0].description == shown[0].goal.description
     assert shown[0].analysis.goal_id == shown[0].goal.goal_id
 
 
