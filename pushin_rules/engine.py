@@ -738,7 +738,7 @@ class Recommendation(_Out):
     service: str
     minutes_per_week: int
     recommendation: DeliveryModel
-    headline: str  # "Pull-out: all 60 minutes a week in a separate room."
+    headline: str = ""  # "Pull-out: all 60 minutes a week in a separate room."
     split: Split
     rule: str
     rule_sentence: str
@@ -750,6 +750,7 @@ class Recommendation(_Out):
     confidence_sentence: str
     reasons: list[str]
     contributions: list[FactorContribution]
+    feasibility_intro: str = ""  # the guardrail sentence above the notes ("" when none)
     feasibility_notes: list[str]
     feasibility_factors: list[str]
     tipping_points: list[TippingPoint]
@@ -768,14 +769,14 @@ class Recommendation(_Out):
     def pull_out_minutes(self) -> int:
         return self.split.pull_out_minutes
 
-    def explanation(self, intro: str = "") -> str:
+    def explanation(self) -> str:
         """The explanation as plain text, for a meeting summary or a printout."""
         lines = [self.headline, self.rule_sentence]
         lines += [f"- {c.sentence}" for c in self.contributions if c.counts]
         lines += self.progress_evidence
         lines.append(self.confidence_sentence)
         if self.feasibility_notes:
-            lines.append(intro)
+            lines.append(self.feasibility_intro)
             lines += [f"- {note}" for note in self.feasibility_notes]
         lines += [t.sentence for t in self.tipping_points]
         lines.append(f"Rules: {self.rules_name} {self.rules_version} ({self.rules_hash[:12]})")
@@ -971,6 +972,7 @@ def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendati
         confidence_sentence=getattr(w, f"confidence_{confidence}"),
         reasons=[reason_keys[c] for c in order],
         contributions=contributions,
+        feasibility_intro=w.feasibility_intro if notes else "",
         feasibility_notes=notes,
         feasibility_factors=note_keys,
         tipping_points=tips,

@@ -261,7 +261,7 @@ def test_recommendation_is_json_and_carries_the_rules(rules: RuleSet) -> None:
     assert data["rules_hash"] == rules.file_hash
     assert (data["rules_name"], data["rules_version"]) == (rules.name, rules.version)
     assert Recommendation.model_validate(data) == answer
-    text = answer.explanation(rules.wording.feasibility_intro)
+    text = answer.explanation()
     assert answer.rule_sentence in text and rules.file_hash[:12] in text
     assert "{" not in text
 

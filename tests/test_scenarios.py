@@ -143,7 +143,7 @@ def test_scenario(case: dict[str, Any]) -> None:
         assert contribution.sources
     if answer.split.pull_out_minutes:
         assert any(c.direction == "pull_out" for c in counted) or answer.progress_used
-    text = answer.explanation(RULES.wording.feasibility_intro)
+    text = answer.explanation()
     assert "{" not in text and "}" not in text
     assert answer.rule_sentence in text
     if "progress" in case and case["progress"].get("four_point_detail"):
