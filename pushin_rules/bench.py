@@ -251,6 +251,27 @@ def bench_batch(district: Any, runs: int) -> tuple[float, list[float], pd.DataFr
     return median, times, out[-1]
 
 
+def batch_breakdown(district: Any) -> dict[str, float]:
+    """One timed call of each stage of `recommend_district` (seconds), to say where the
+    batch time goes: goal_summary, progress_evidence, score_frame."""
+    from .engine import progress_evidence, score_frame
+    from .progress import goal_summary
+    from .rules import load_rules
+
+    rules = load_rules()
+    found: dict[str, Any] = {}
+
+    def stage(name: str, call: Callable[[], object]) -> None:
+        start = time.perf_counter()
+        found[name] = call()
+        found[name + "_s"] = time.perf_counter() - start
+
+    stage("summary", lambda: goal_summary(district, rules.progress))
+    stage("evidence", lambda: progress_evidence(district.services, found["summary"], rules))
+    stage("scores", lambda: score_frame(district.services, rules, found["evidence"]))
+    return {k.removesuffix("_s"): v for k, v in found.items() if k.endswith("_s")}
+
+
 def bench_progress(
     goals: pd.DataFrame,
     progress: pd.DataFrame,
@@ -369,6 +390,27 @@ def store_district(district_dir: Path, data_dir: Path) -> str:
     return str(district.students["student_id"].iloc[0])
 
 
+# app.py's chrome (page config, sign-in gate, sidebar with the cached district and rule set)
+# around an empty page: what every page pays before its own content. Mirrors app.py.
+CHROME_SCRIPT = """
+import streamlit as st
+from pages import common
+
+st.set_page_config(page_title="bench", layout="wide")
+who = common.user()
+st.session_state["_access"] = who
+
+
+def empty():
+    st.title("x")
+
+
+navigation = st.navigation([st.Page(empty, title="Empty", default=True)])
+common.sidebar(who)
+navigation.run()
+"""
+
+
 def page_reruns(
     root: Path,
     student_id: str,
@@ -413,6 +455,11 @@ def page_reruns(
         result["pages"][page] = median_time(app.run, runs, budget=page_budget)[1]
         if profile_dir is not None:
             _profiled_run(app, profile_dir / f"{Path(page).stem}.prof")
+    chrome = AppTest.from_string(CHROME_SCRIPT, default_timeout=300)
+    chrome.run()  # the district and rule set are already cached in this process
+    if chrome.exception:
+        result["errors"]["chrome"] = str(chrome.exception[0].value)[:300]
+    result["chrome"] = median_time(chrome.run, max(runs, 5))[1]
     result["rss_mb"] = peak_rss_mb(os.getpid())
     return result
 
@@ -582,12 +629,20 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
         report.figures.append(
             Figure(name, median, "s", target, median <= BATCH_TARGET_S, runs=times)
         )
+        try:
+            parts = batch_breakdown(district)
+            breakdown = "; one call of each stage: " + ", ".join(
+                f"{name} {seconds:.3f} s" for name, seconds in parts.items()
+            )
+        except Exception as error:  # the stages are internal; the figure does not need them
+            breakdown = f"; stage breakdown failed: {type(error).__name__}: {error}"
         wanted = [c for c in recs.columns if "reason" in c or "tipping" in c]
         report.notes.append(
             f"Batch: `recommend_district` -> {_fmt(len(recs))} rows x {len(recs.columns)} "
             f"columns (reasons/tipping-point columns: {', '.join(wanted) or 'none found'}); "
-            f"runs {_runs(times)}; loading the folder with `load_district` took {load_s:.2f} s "
-            "(not part of the figure)."
+            f"runs {_runs(times)}{breakdown} (goal_summary: the district's "
+            f"{_fmt(counts['goals'])} goals, for the progress evidence); loading the folder "
+            f"with `load_district` took {load_s:.2f} s (not part of the figure)."
         )
         del district, recs
     except Exception as error:
@@ -702,6 +757,19 @@ def _pages_and_memory(sizes: Sizes, runs: int, work: Path, report: Report, say: 
                 runs=pages["empty"],
             )
         )
+        if pages.get("chrome"):
+            chrome_ms = statistics.median(pages["chrome"]) * 1000
+            report.figures.append(
+                Figure(
+                    "app.py chrome (router, sidebar) around an empty page (AppTest)",
+                    chrome_ms,
+                    "ms",
+                    "(reference)",
+                    None,
+                    extra=f"{chrome_ms / empty_ms:.1f}x empty" if empty_ms else "",
+                    runs=pages["chrome"],
+                )
+            )
         for page in app_pages():
             name = f"Page rerun: {page}, {_fmt(sizes.page_students)} students"
             times = pages["pages"].get(page)
