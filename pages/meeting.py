@@ -289,21 +289,8 @@ if hidden:
     history = views.deidentify_history(history, student.name, shown_as)
 if history.empty:
     st.caption("No decisions recorded yet.")
-else:
-    st.dataframe(
-        history,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "meeting_date": "Meeting",
-            "service": "Service",
-            "proposed": "Suggested",
-            "decision": "Decision",
-            "decided": "Team decided",
-            "rationale": st.column_config.TextColumn("Why", width="large"),
-            "attendees": "Attended",
-            "recorded_by": "Recorded by",
-            "rules": "Rule set",
-            "status": "Status",
-        },
-    )
+for row in history.to_dict("records"):
+    with st.container(border=True):
+        st.markdown(privacy.escape_markdown(views.history_heading(row)))
+        st.markdown(privacy.escape_markdown(views.history_body(row)))
+        st.caption(privacy.escape_markdown(views.history_footer(row)))

@@ -168,25 +168,14 @@ for rec in recommendations:
                     st.caption(privacy.escape_markdown(item.description))
                 st.vega_lite_chart(spec, width="stretch")
 
-st.subheader("Decisions recorded for this student")
+st.subheader("Decisions recorded for this student", anchor=False)
 history = views.decisions_table(common.store().decisions_for_student(student_id), district.services)
+if hidden:
+    history = views.deidentify_history(history, student.name, str(labels.get(student_id)))
 if history.empty:
     st.caption("No decisions recorded yet. Record one on the Meeting page.")
-else:
-    st.dataframe(
-        history,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "meeting_date": "Meeting",
-            "service": "Service",
-            "proposed": "Rules proposed",
-            "decision": "Decision",
-            "decided": "Team decided",
-            "rationale": st.column_config.TextColumn("Rationale", width="large"),
-            "attendees": "Attended",
-            "recorded_by": "Recorded by",
-            "rules": "Rule set",
-            "status": "Status",
-        },
-    )
+for row in history.to_dict("records"):
+    with st.container(border=True):
+        st.markdown(privacy.escape_markdown(views.history_heading(row)))
+        st.markdown(privacy.escape_markdown(views.history_body(row)))
+        st.caption(privacy.escape_markdown(views.history_footer(row)))

@@ -710,6 +710,29 @@ def decisions_table(
     return out.drop(columns="_order").reset_index(drop=True)
 
 
+def history_heading(row: Mapping[str, Any]) -> str:
+    """'2026-01-10 · Speech-language therapy · Adopted' for one row of `decisions_table`."""
+    return " · ".join(str(row[k]) for k in ("meeting_date", "service", "decision") if row.get(k))
+
+
+def history_body(row: Mapping[str, Any]) -> str:
+    """What was proposed and decided, why, and who attended, for one recorded decision."""
+    lines = [f"Rules proposed {row['proposed']}. Team decided {row['decided']}."]
+    why = str(row.get("rationale", "")).strip()
+    if why:
+        lines.append(f"Why: {why}" + ("" if why.endswith((".", "!", "?")) else "."))
+    if str(row.get("attendees", "")).strip():
+        lines.append(f"Attended: {row['attendees']}.")
+    return " ".join(lines)
+
+
+def history_footer(row: Mapping[str, Any]) -> str:
+    parts = [f"Recorded by {row['recorded_by']}", f"rules: {row['rules']}"]
+    if row.get("status") and row["status"] != "Current":
+        parts.append(str(row["status"]).lower())
+    return " · ".join(parts)
+
+
 def _value(value: object) -> object:
     """An enum member's value, anything else unchanged."""
     return getattr(value, "value", value)

@@ -548,3 +548,24 @@ def test_export_escapes_formulas_in_names(district: District) -> None:
     with zipfile.ZipFile(io.BytesIO(views.district_zip(changed))) as archive:
         text = archive.read("students.csv").decode()
     assert "'=HYPERLINK(1)" in text
+
+
+def test_history_lines_read_as_sentences() -> None:
+    row = {
+        "meeting_date": "2026-01-10",
+        "service": "Counseling",
+        "decision": "Overridden",
+        "proposed": "Push-in: 60 min a week in class",
+        "decided": "Pull-out: 60 min a week out of class",
+        "rationale": "Needs privacy",
+        "attendees": "Parent, Counselor",
+        "recorded_by": "local user",
+        "rules": "Rules 1.0.0",
+        "status": "Corrected later",
+    }
+    assert views.history_heading(row) == "2026-01-10 · Counseling · Overridden"
+    assert views.history_body(row) == (
+        "Rules proposed Push-in: 60 min a week in class. Team decided Pull-out: 60 min a week "
+        "out of class. Why: Needs privacy. Attended: Parent, Counselor."
+    )
+    assert views.history_footer(row).endswith("corrected later")
