@@ -1,0 +1,242 @@
+"""The app in a real browser (Debian's Chromium driven by Playwright) against `streamlit run`:
+every page opens, a student can be picked, a rating change in what-if moves the
+recommendation, a meeting decision appears in the student's history, the export dialog
+downloads the summary, and de-identified mode leaves no student name in the page text.
+
+Screenshots of every page at 1280x720 are written to test-artifacts/ (ignored by git).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PAGES = {
+    "Caseload": "caseload",
+    "Student": "student",
+    "What-if": "what_if",
+    "Meeting": "meeting",
+    "Trainer": "trainer",
+    "Data": "data",
+}
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+TIMEOUT_MS = 90_000
+
+sync_api = pytest.importorskip("playwright.sync_api")
+if not Path(CHROMIUM).exists():
+    pytest.skip("Debian's Chromium is not installed", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    data_dir = tmp_path_factory.mktemp("browser_db")
+    env = {
+        **os.environ,
+        "PUSHIN_DATA_DIR": str(data_dir),
+        "PUSHIN_SEED": "",
+        "PUSHIN_DATABASE_URL": "",
+    }
+    log = (data_dir / "server.log").open("w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:  # noqa: S310
+                    if reply.read() == b"ok":
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("streamlit did not start; see " + str(data_dir / "server.log"))
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def tab(server: str) -> Iterator[object]:
+    """One browser tab for the module: the tests run in order in one session, as a user
+    would (the de-identified test comes last, since its switch stays on)."""
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = chromium.new_context(
+            viewport={"width": 1280, "height": 720}, accept_downloads=True
+        )
+        page = context.new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(server)
+        idle(page)
+        yield page
+        context.close()
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def names() -> list[str]:
+    with (ROOT / "sample_data" / "students.csv").open(encoding="utf-8") as handle:
+        return [row["name"] for row in csv.DictReader(handle)]
+
+
+def idle(tab) -> None:
+    """Wait until the script has finished its run (a short pause lets a rerun start first)."""
+    tab.wait_for_timeout(300)
+    tab.wait_for_selector(IDLE, timeout=TIMEOUT_MS)
+    tab.wait_for_timeout(200)
+
+
+def go(tab, title: str) -> None:
+    """Open a page through the sidebar, keeping the session (and its switches)."""
+    tab.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    idle(tab)
+    expect = sync_api.expect
+    expect(tab.locator("h1").first).to_have_text(title)
+
+
+def shot(tab, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def no_errors(tab) -> None:
+    assert tab.locator("[data-testid='stException']").count() == 0
+    assert "Traceback" not in tab.locator("body").inner_text()
+
+
+def pick(tab, label: str, option: str) -> None:
+    box = tab.get_by_role("combobox", name=label).first
+    box.click()
+    box.fill(option)
+    tab.get_by_role("option", name=option).first.click()
+    idle(tab)
+
+
+def test_every_page_opens_and_is_captured(tab) -> None:
+    for title in PAGES:
+        go(tab, title)
+        no_errors(tab)
+        shot(tab, PAGES[title])
+
+
+def test_pick_a_student(tab, names: list[str]) -> None:
+    go(tab, "Student")
+    pick(tab, "Student", names[0])
+    expect = sync_api.expect
+    expect(tab.get_by_text("Speech-language therapy").first).to_be_visible()
+    expect(tab.get_by_text("Recommended:").first).to_be_visible()
+    no_errors(tab)
+
+
+def test_what_if_rating_change_moves_the_recommendation(tab) -> None:
+    expect = sync_api.expect
+    go(tab, "What-if")
+    tab.get_by_text("A blank service", exact=True).click()
+    idle(tab)
+    headline = tab.locator("h4").first
+    expect(headline).to_contain_text("Push-in")
+    slider = tab.get_by_role("slider", name="Intensity of instruction")
+    slider.focus()
+    for _ in range(3):
+        tab.keyboard.press("ArrowRight")
+    idle(tab)
+    expect(headline).to_contain_text("Pull-out")
+    expect(tab.get_by_text("Intensity of instruction: rated 0 → 3").first).to_be_visible()
+    shot(tab, "what_if-changed")
+
+
+def test_meeting_decision_appears_in_the_students_history(tab, names: list[str]) -> None:
+    expect = sync_api.expect
+    go(tab, "Meeting")
+    pick(tab, "Student", names[1])
+    tab.get_by_label("Who attended (one per line)").fill("Parent\nClassroom teacher")
+    tab.keyboard.press("Tab")
+    idle(tab)
+    tab.get_by_role("button", name="Record decision").first.click()
+    idle(tab)
+    expect(tab.get_by_text("Recorded the decision").first).to_be_visible()
+    go(tab, "Student")
+    expect(tab.get_by_text("Attended: Parent, Classroom teacher.").first).to_be_visible()
+    no_errors(tab)
+
+
+def test_meeting_summary_downloads_from_the_dialog(tab, names: list[str]) -> None:
+    expect = sync_api.expect
+    go(tab, "Meeting")
+    pick(tab, "Student", names[0])
+    tab.get_by_role("button", name="Export meeting summary").click()
+    dialog = tab.get_by_role("dialog")
+    expect(dialog).to_be_visible()
+    shot(tab, "meeting-export-dialog")
+    with tab.expect_download() as markdown:
+        dialog.get_by_role("button", name="Download Markdown").click()
+    text = Path(markdown.value.path()).read_text(encoding="utf-8")
+    assert text.startswith("# Meeting summary") and names[0] in text
+    with tab.expect_download() as pdf:
+        dialog.get_by_role("button", name="Download PDF").click()
+    assert Path(pdf.value.path()).read_bytes().startswith(b"%PDF")
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+    idle(tab)
+
+
+def test_deidentified_mode_leaves_no_name_on_any_page(tab, names: list[str]) -> None:
+    tab.get_by_text("De-identified display").click()
+    idle(tab)
+    for title in PAGES:
+        go(tab, title)
+        text = tab.locator("body").inner_text()
+        found = [name for name in names if name in text]
+        assert found == [], f"{title} shows {found}"
+        shot(tab, f"{PAGES[title]}-deidentified")
