@@ -185,7 +185,9 @@ def _read(
     repeated = False
     for name in named:
         if name in seen:
-            problems.append(Problem(spec.name, 1, name, None, "column appears twice in the header"))
+            problems.append(
+                Problem(spec.name, 1, _shown(name), None, "column appears twice in the header")
+            )
             repeated = True
         seen.add(name)
     if repeated:
@@ -195,7 +197,7 @@ def _read(
     if ignored:
         notes.append(
             f"{spec.name}: extra column{'s' if len(ignored) > 1 else ''} ignored: "
-            + ", ".join(c if len(c) <= 40 else c[:37] + "..." for c in ignored)
+            + ", ".join(_shown(c if len(c) <= 40 else c[:37] + "...") for c in ignored)
         )
     missing_required = [c.name for c in spec.columns if c.required and c.name not in header]
     for name in missing_required:
@@ -216,6 +218,12 @@ def _read(
             spec.name, column, values.reset_index(drop=True), rows, problems
         )
     return pd.DataFrame(out)
+
+
+def _shown(name: str) -> str:
+    """A header name as written, but with control characters as escapes: messages go to a
+    terminal, where an escape sequence in a crafted file could otherwise act."""
+    return name if name.isprintable() else repr(name)[1:-1]
 
 
 def _first_line(error: Exception) -> str:

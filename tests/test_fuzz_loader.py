@@ -176,9 +176,13 @@ def cell_values(allow_nul: bool = True) -> st.SearchStrategy[str]:
 
 
 def to_text(table: list[list[str]], quoting: int, newline: str) -> str:
+    """CSV as a spreadsheet writes it. Python's writer quotes a lone CR only when it is part of
+    the line terminator, so a row holding one is written with every cell quoted."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=quoting, lineterminator=newline)
-    writer.writerows(table)
+    quote_all = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator=newline)
+    for row in table:
+        (quote_all if any("\r" in cell for cell in row) else writer).writerow(row)
     return out.getvalue()
 
 
@@ -668,3 +672,15 @@ def test_providers_derived_from_services_are_object_text() -> None:
     district = parse_district(files)  # pandas 3 had inferred its "str" dtype here
     check_district(district)
     assert list(district.providers["provider_id"]) == ["P1", "P2"]
+
+
+def test_header_names_in_messages_and_notes_carry_no_control_characters() -> None:
+    evil = "\x1b]0;owned\x07\x1b[2J"
+    lines = STUDENTS.splitlines()
+    extra = "\n".join([lines[0] + "," + evil] + [line + ",x" for line in lines[1:]]) + "\n"
+    notes = parse_district(_with("students.csv", extra)).notes
+    assert all(note.isprintable() for note in notes) and any("x1b" in n for n in notes)
+    twice = "\n".join([lines[0] + f",{evil},{evil}"] + [line + ",x,y" for line in lines[1:]])
+    with pytest.raises(DistrictError) as caught:
+        parse_district(_with("students.csv", twice + "\n"))
+    assert str(caught.value).replace("\n", "").isprintable()
