@@ -9,12 +9,17 @@ from pages import common
 
 st.set_page_config(
     page_title="Push-in / pull-out decision support",
-    page_icon=":material/diversity_3:",
+    page_icon=str(common.ROOT / "docs" / "icon.png"),  # served locally: no outside fetch
     layout="wide",
 )
 
 # Nobody reaches a page before this line lets them (sign-in and allowlist when configured).
+# The gate still goes through st.navigation: without it Streamlit would fall back to listing
+# every file in pages/ by itself.
 who = common.user()
+if who is None:
+    st.navigation([st.Page(common.gate_page, title="Sign in")], position="hidden").run()
+    st.stop()
 st.session_state["_access"] = who
 
 navigation = st.navigation(

@@ -120,38 +120,49 @@ def student_label(student_id: str) -> str:
     return str(student_labels().get(student_id, student_id))
 
 
-def user() -> access.Access:
-    """The person using the app. With sign-in configured, stops the page for anyone who is
-    not signed in or not on the allowlist; without it, the single local user (an editor)."""
+def user() -> access.Access | None:
+    """The person using the app: the single local user (an editor) when sign-in is not
+    configured; otherwise the signed-in user with their role, or None when this visitor may
+    see no page (not signed in, or not on the allowlist)."""
     settings = secrets()
     if not access.auth_configured(settings):
         return access.local_access()
     if not st.user.is_logged_in:
-        st.title("Push-in / pull-out decision support")
+        return None
+    email = str(st.user.get("email") or "")
+    role = access.role_for(email, settings.get("access"))  # type: ignore[arg-type]
+    if role is None:
+        return None
+    return access.Access(name=email or str(st.user.get("name") or "signed-in user"), role=role)
+
+
+def gate_page() -> None:
+    """The only page a visitor without access gets: sign in, or a polite refusal."""
+    st.title("Push-in / pull-out decision support")
+    if not st.user.is_logged_in:
         st.info(
             "This district's records are private. Sign in with your district account to continue."
         )
         st.button("Sign in", type="primary", on_click=st.login)
-        st.stop()
-    email = str(st.user.get("email") or "")
-    name = str(st.user.get("name") or email or "signed-in user")
-    role = access.role_for(email, settings.get("access"))  # type: ignore[arg-type]
-    if role is None:
-        st.title("Push-in / pull-out decision support")
-        st.warning(
-            f"You are signed in as {email or name}, but this account has not been given "
-            "access to the district's records. Please ask your district administrator to "
-            "add you as a viewer or an editor."
-        )
-        st.button("Sign out", on_click=st.logout)
-        st.stop()
-    return access.Access(name=email or name, role=role)
+        return
+    email = str(st.user.get("email") or st.user.get("name") or "this account")
+    st.warning(
+        f"You are signed in as {email}, but this account has not been given access to the "
+        "district's records. Please ask your district administrator to add you as a viewer "
+        "or an editor."
+    )
+    st.button("Sign out", on_click=st.logout)
 
 
 def current_user() -> access.Access:
-    """The user resolved by app.py for this run (pages call this, not user())."""
-    found = st.session_state.get("_access")
-    return found if isinstance(found, access.Access) else access.local_access()
+    """The user allowed to see this page. Resolved again on every page, not only in app.py:
+    on a fresh server Streamlit can run a file of pages/ for its URL before app.py's router
+    exists, and that run must meet the same gate."""
+    who = user()
+    if who is None:
+        gate_page()
+        st.stop()
+    return who
 
 
 def can_edit() -> bool:
@@ -159,6 +170,8 @@ def can_edit() -> bool:
 
 
 def page_header(title: str, help: str) -> None:
+    """Every page starts here, so the sign-in gate runs before anything is shown."""
+    current_user()
     st.title(title)
     st.caption(help)
 
