@@ -14,8 +14,15 @@ def _table(key: tuple, _recs, _district, _labels):
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
+def _counts(key: tuple, _recs, _goals):
+    return views.caseload_counts(_recs, _goals)
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
 def _load(key: tuple, _recs, _district, _rules):
-    return views.provider_load(_recs, _district, _rules)
+    load = views.provider_load(_recs, _district, _rules)
+    chart = dashboard_charts.provider_load_chart(views.provider_load_long(load))
+    return load, chart.to_dict()
 
 
 common.page_header(
@@ -34,7 +41,7 @@ key = (
     st.session_state.get(common.LABEL_MODE_KEY),
 )
 table = _table(key, recs, district, labels)
-counts = views.caseload_counts(recs, common.goal_summary())
+counts = _counts(key[:2], recs, common.goal_summary())
 
 with st.expander("What the words mean"):
     for line in views.term_lines(common.rules()):
@@ -173,14 +180,12 @@ st.caption(
     "ones; the black tick is the provider's weekly capacity. Staffing never changes a "
     "recommendation: it shows the scheduling work the recommendations create."
 )
-load = _load(key, recs, district, common.rules())
+load, load_spec = _load(key[:2], recs, district, common.rules())
 if load.empty:
     st.info("No services in this district name a provider.")
 else:
     over = load[(load["capacity"] > 0) & (load["recommended"] > load["capacity"])]
-    st.altair_chart(
-        dashboard_charts.provider_load_chart(views.provider_load_long(load)), width="stretch"
-    )
+    st.vega_lite_chart(load_spec, width="stretch")
     if len(load) > dashboard_charts.MAX_PROVIDERS:
         st.caption(
             f"The chart shows the {dashboard_charts.MAX_PROVIDERS} busiest of {len(load):,} "

@@ -115,6 +115,7 @@ else:
             st.caption(privacy.escape_markdown(note))
 
 st.subheader("Downloads")
+export_labels = common.student_labels() if common.deidentified() else None
 with st.container(horizontal=True):
     st.download_button(
         "Templates (zip of empty CSV files with one example row)",
@@ -125,9 +126,7 @@ with st.container(horizontal=True):
     )
     st.download_button(
         "Current data (zip of CSV files)" + (", de-identified" if common.deidentified() else ""),
-        data=views.district_zip(
-            district, common.student_labels() if common.deidentified() else None
-        ),
+        data=lambda: views.district_zip(district, export_labels),
         file_name="district-data.zip",
         mime="application/zip",
         icon=":material/download:",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
+from streamlit import dataframe_util
 
 from pages import common
 from pushin_rules import charts, dashboard_charts, privacy, report, views
@@ -17,7 +18,10 @@ SAVED_KEY = "meeting_saved"
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _recommendations(key: tuple, student_id: str, _district, _rules, _goals):
-    return views.student_recommendations(_district, _rules, _goals, student_id)
+    """The student's record, and each service's recommendation with the service itself."""
+    recommendations = views.student_recommendations(_district, _rules, _goals, student_id)
+    services = {r.service_id: _district.service(r.service_id) for r in recommendations}
+    return _district.student(student_id), recommendations, services
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -33,8 +37,19 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
             width=400,
             height=260,
         )
-        out.append((item, chart, dashboard_charts.column_spec(chart)))
+        spec = dashboard_charts.column_spec(chart)
+        # Arrow bytes now, once, instead of Streamlit converting every dataset on every rerun.
+        spec["datasets"] = {
+            name: dataframe_util.convert_anything_to_arrow_bytes(rows)
+            for name, rows in spec.get("datasets", {}).items()
+        }
+        out.append((item, chart, spec))
     return out
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _choices(key: tuple, with_services: bool, _district, _labels):
+    return views.student_choices(_district, _labels, with_services), _labels.to_dict()
 
 
 def _remember_pick() -> None:
@@ -50,9 +65,15 @@ common.page_header(
 district = common.district()
 rules = common.rules()
 labels = common.student_labels()
+version = common.data_version()
+label_key = (
+    version,
+    common.deidentified(),
+    st.session_state.get(common.LABEL_MODE_KEY),
+)
 hidden = common.deidentified()
 store = common.store()
-ids = views.student_choices(district, labels)
+ids, names = _choices(label_key, False, district, labels)
 if not ids:
     st.info("This district has no students yet. Load a district on the Data page.")
     st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
@@ -64,17 +85,18 @@ if wanted in ids and st.session_state.get(PICK_KEY) != wanted:
 student_id = st.selectbox(
     "Student",
     ids,
-    format_func=lambda sid: str(labels.get(sid, sid)),
+    format_func=lambda sid: str(names.get(sid, sid)),
     key=PICK_KEY,
     on_change=_remember_pick,
     width=420,
 )
 st.session_state["student_id"] = student_id
 shown_as = str(labels.get(student_id, student_id))
-student = district.student(student_id)
 recs = common.recommendations()
-key = (common.data_version(), rules.file_hash)
-recommendations = _recommendations(key, student_id, district, rules, common.goal_summary())
+key = (version, rules.file_hash)
+student, recommendations, services = _recommendations(
+    key, student_id, district, rules, common.goal_summary()
+)
 decisions = store.decisions_for_student(student_id)
 current = views.latest_decisions(decisions)
 
@@ -206,7 +228,7 @@ for rec in recommendations:
                 f"#### Suggested: {views.model_label(rec.recommendation.value)}",
             )
             st.markdown(privacy.escape_markdown(rec.split.sentence))
-            service = district.service(rec.service_id)
+            service = services[rec.service_id]
             st.caption(privacy.escape_markdown("Today: " + views.current_text(service)))
             reasons = views.reasons(rec)
             if reasons:

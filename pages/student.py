@@ -4,6 +4,7 @@ goals; the LRE figures above; the recorded decisions below."""
 from __future__ import annotations
 
 import streamlit as st
+from streamlit import dataframe_util
 
 from pages import common
 from pushin_rules import charts, dashboard_charts, privacy, views
@@ -13,7 +14,10 @@ PICK_KEY = "student_page_pick"
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _recommendations(key: tuple, student_id: str, _district, _rules, _goals):
-    return views.student_recommendations(_district, _rules, _goals, student_id)
+    """The student's record, and each service's recommendation with the service itself."""
+    recommendations = views.student_recommendations(_district, _rules, _goals, student_id)
+    services = {r.service_id: _district.service(r.service_id) for r in recommendations}
+    return _district.student(student_id), recommendations, services
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
@@ -29,8 +33,19 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
             width=400,
             height=260,
         )
-        out.append((item, chart, dashboard_charts.column_spec(chart)))
+        spec = dashboard_charts.column_spec(chart)
+        # Arrow bytes now, once, instead of Streamlit converting every dataset on every rerun.
+        spec["datasets"] = {
+            name: dataframe_util.convert_anything_to_arrow_bytes(rows)
+            for name, rows in spec.get("datasets", {}).items()
+        }
+        out.append((item, chart, spec))
     return out
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _choices(key: tuple, with_services: bool, _district, _labels):
+    return views.student_choices(_district, _labels, with_services), _labels.to_dict()
 
 
 def _remember_pick() -> None:
@@ -46,8 +61,14 @@ common.page_header(
 district = common.district()
 rules = common.rules()
 labels = common.student_labels()
+version = common.data_version()
+label_key = (
+    version,
+    common.deidentified(),
+    st.session_state.get(common.LABEL_MODE_KEY),
+)
 hidden = common.deidentified()
-ids = views.student_choices(district, labels)
+ids, names = _choices(label_key, False, district, labels)
 if not ids:
     st.info("This district has no students yet. Load a district on the Data page.")
     st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
@@ -59,16 +80,18 @@ if wanted in ids and st.session_state.get(PICK_KEY) != wanted:
 student_id = st.selectbox(
     "Student",
     ids,
-    format_func=lambda sid: str(labels.get(sid, sid)),
+    format_func=lambda sid: str(names.get(sid, sid)),
     key=PICK_KEY,
     on_change=_remember_pick,
     width=420,
 )
 st.session_state["student_id"] = student_id
 
-key = (common.data_version(), rules.file_hash)
+key = (version, rules.file_hash)
+student, recommendations, services = _recommendations(
+    key, student_id, district, rules, common.goal_summary()
+)
 recs = common.recommendations()
-student = district.student(student_id)
 school = district.schools.set_index("school_id")["name"].get(student.school_id, student.school_id)
 facts = [f"Grade {student.grade}", str(school)]
 if student.classroom:
@@ -105,12 +128,11 @@ if lre is not None:
             st.page_link("pages/meeting.py", label="Meeting view", icon=":material/groups:")
             st.page_link("pages/what_if.py", label="What-if", icon=":material/tune:")
 
-recommendations = _recommendations(key, student_id, district, rules, common.goal_summary())
 if not recommendations:
     st.info("This student has no services in the district data.")
 
 for rec in recommendations:
-    service = district.service(rec.service_id)
+    service = services[rec.service_id]
     with st.container(border=True):
         st.subheader(
             f"{views.service_label(rec.service)} · {rec.minutes_per_week} min a week",

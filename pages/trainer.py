@@ -11,6 +11,18 @@ from pushin_rules.synth import VIGNETTES
 
 QUIZ_KEY = "trainer_quiz"
 
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _decision_map(rules_hash: str, pair: tuple, x_key: str, y_key: str, _rules) -> dict:
+    service = views.vignette_services(CASES[pair[0]])[pair[1]]
+    grid = views.decision_map(service, _rules, x_key, y_key)
+    return dashboard_charts.decision_map_chart(
+        grid,
+        x_title=views.cap(_rules.factor(x_key).label) + " (rating)",
+        y_title=views.cap(_rules.factor(y_key).label) + " (rating)",
+    ).to_dict()
+
+
 common.page_header(
     "Trainer",
     "Synthetic cases for teaching how the rules weigh a student's needs. Nothing on this page "
@@ -19,7 +31,8 @@ common.page_header(
 
 rules = common.rules()
 hidden = common.deidentified()
-cases = {v.key: v for v in VIGNETTES}
+CASES = {v.key: v for v in VIGNETTES}
+cases = CASES
 questions = [(v.key, i) for v in VIGNETTES for i in range(len(v.services))]
 
 
@@ -102,17 +115,10 @@ with decision_map:
             format_func=lambda k: views.cap(rules.factor(k).label),
             width=280,
         )
-    service = views.vignette_services(cases[pair[0]])[pair[1]]
-    grid = views.decision_map(service, rules, x_key, y_key)
     left, right = st.columns([3, 2])
     with left:
-        st.altair_chart(
-            dashboard_charts.decision_map_chart(
-                grid,
-                x_title=views.cap(rules.factor(x_key).label) + " (rating)",
-                y_title=views.cap(rules.factor(y_key).label) + " (rating)",
-            ),
-            width="stretch",
+        st.vega_lite_chart(
+            _decision_map(rules.file_hash, pair, x_key, y_key, rules), width="stretch"
         )
     with right:
         st.markdown("**What the ratings mean**")

@@ -21,6 +21,32 @@ SOURCES = {
 }
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _adoption(key: tuple, school_id: str, _recs, _district, _rules):
+    adoption = views.school_adoption(_recs, _district, school_id, _rules)
+    lre = dashboard_charts.lre_change_chart(adoption.categories).to_dict()
+    load = None
+    if not adoption.load.empty:
+        chart = dashboard_charts.provider_load_chart(views.provider_load_long(adoption.load))
+        load = chart.to_dict()
+    return adoption, lre, load
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _choices(key: tuple, with_services: bool, _district, _labels):
+    return views.student_choices(_district, _labels, with_services), _labels.to_dict()
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _score(key: tuple, name: str, weights: tuple, _service, _rules, _evidence, week, others):
+    """One scenario scored; `key` holds the data version, rules hash, starting point and
+    the edited service, so moving a slider back recalls the earlier answer."""
+    rules = _rules.with_weights(dict(weights)) if weights else _rules
+    return views.score_scenario(
+        name, _service, rules, evidence=_evidence, week_minutes=week, other_outside_minutes=others
+    )
+
+
 def _remember_source() -> None:
     st.session_state["whatif_source"] = st.session_state[SOURCE_PICK]
 
@@ -40,6 +66,11 @@ common.page_header(
 district = common.district()
 rules = common.rules()
 labels = common.student_labels()
+label_key = (
+    common.data_version(),
+    common.deidentified(),
+    st.session_state.get(common.LABEL_MODE_KEY),
+)
 hidden = common.deidentified()
 recs = common.recommendations()
 cases = {v.key: v for v in VIGNETTES}
@@ -66,8 +97,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     evidence = None
     week, others, student_id = 365 * 5, 0.0, None
     if source == "service":
-        ids = views.student_choices(district, labels)
-        ids = [i for i in ids if i in set(district.services["student_id"])]
+        ids, names = _choices(label_key, True, district, labels)
         wanted_service = st.session_state.get("whatif_service_id")
         owner = views.student_of_service(district, wanted_service) if wanted_service else None
         wanted_student = st.session_state.get("student_id")
@@ -77,7 +107,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
             "Student",
             ids,
             index=ids.index(wanted_student) if wanted_student in ids else 0,
-            format_func=lambda sid: str(labels.get(sid, sid)),
+            format_func=lambda sid: str(names.get(sid, sid)),
             width=320,
         )
         st.session_state["student_id"] = student_id
@@ -190,30 +220,34 @@ def explore() -> None:
                     key=f"{PREFIX}weight:{factor.key}",
                 )
     changed_weights = {k: w for k, w in weights.items() if w != rules.factor(k).weight}
+    version = (common.data_version(), rules.file_hash, base_id)
     try:
-        edited_rules = rules.with_weights(changed_weights) if changed_weights else rules
         edited = views.service_with(
             base, minutes_per_week=minutes, session_minutes=session, group_size=group, **ratings
+        )
+        start = _score(
+            (*version, base.model_dump_json()),
+            "Starting point",
+            (),
+            base,
+            rules,
+            evidence,
+            week,
+            others,
+        )
+        now = _score(
+            (*version, edited.model_dump_json()),
+            "With your changes",
+            tuple(sorted(changed_weights.items())),
+            edited,
+            rules,
+            evidence,
+            week,
+            others,
         )
     except (ValueError, RulesError) as error:
         result.error(f"These settings cannot be scored: {error}")
         return
-    start = views.score_scenario(
-        "Starting point",
-        base,
-        rules,
-        evidence=evidence,
-        week_minutes=week,
-        other_outside_minutes=others,
-    )
-    now = views.score_scenario(
-        "With your changes",
-        edited,
-        edited_rules,
-        evidence=evidence,
-        week_minutes=week,
-        other_outside_minutes=others,
-    )
     with result:
         st.markdown("#### " + views.headline(now.rec))
         st.caption(
@@ -271,15 +305,17 @@ def explore() -> None:
         return
     results = [start]
     for item in saved:
-        scenario_rules = rules.with_weights(item["weights"]) if item["weights"] else rules
+        service = type(base)(**item["service"])
         results.append(
-            views.score_scenario(
+            _score(
+                (*version, service.model_dump_json()),
                 item["name"],
-                type(base)(**item["service"]),
-                scenario_rules,
-                evidence=evidence,
-                week_minutes=week,
-                other_outside_minutes=others,
+                tuple(sorted(item["weights"].items())),
+                service,
+                rules,
+                evidence,
+                week,
+                others,
             )
         )
     st.dataframe(views.compare_scenarios(results), width="stretch")
@@ -294,11 +330,13 @@ schools = views.school_choices(district)
 if not schools:
     st.caption("This district has no schools with students yet.")
 else:
-    names = dict(schools)
+    school_names = dict(schools)
     school_id = st.selectbox(
-        "School", list(names), format_func=names.get, width=360, key="whatif_school"
+        "School", list(school_names), format_func=school_names.get, width=360, key="whatif_school"
     )
-    adoption = views.school_adoption(recs, district, school_id, rules)
+    adoption, lre_spec, load_spec = _adoption(
+        (common.data_version(), rules.file_hash), school_id, recs, district, rules
+    )
     cols = st.columns(4)
     cols[0].metric("Services", f"{adoption.services:,}")
     cols[1].metric("Would change model", f"{adoption.services_changing:,}")
@@ -316,13 +354,10 @@ else:
     left, right = st.columns(2, gap="large")
     with left:
         st.markdown("**Students by time inside the regular class**")
-        st.altair_chart(dashboard_charts.lre_change_chart(adoption.categories), width="stretch")
+        st.vega_lite_chart(lre_spec, width="stretch")
     with right:
         st.markdown("**Provider minutes at this school**")
         if adoption.load.empty:
             st.caption("No services at this school name a provider.")
         else:
-            st.altair_chart(
-                dashboard_charts.provider_load_chart(views.provider_load_long(adoption.load)),
-                width="stretch",
-            )
+            st.vega_lite_chart(load_spec, width="stretch")

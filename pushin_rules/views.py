@@ -199,9 +199,13 @@ def close_calls(recs: pd.DataFrame) -> pd.Series:
     confidence = recs.get("confidence")
     if confidence is None:
         return pd.Series(False, index=recs.index)
-    if confidence.dtype == object:
-        return confidence.astype(str).str.lower().isin(CLOSE_CALL_CONFIDENCE)
-    return pd.to_numeric(confidence, errors="coerce").fillna(1.0) < 0.5
+    if pd.api.types.is_numeric_dtype(confidence):
+        return confidence.fillna(1.0) < 0.5
+    words = confidence.astype(str).str.lower().to_numpy(dtype=object)
+    return pd.Series(
+        np.fromiter((w in CLOSE_CALL_CONFIDENCE for w in words), dtype=bool, count=len(words)),
+        index=recs.index,
+    )
 
 
 def differs_from_current(recs: pd.DataFrame) -> pd.Series:
@@ -281,8 +285,11 @@ def caseload_counts(recs: pd.DataFrame, goals: pd.DataFrame | None = None) -> Ca
     if recs.empty:
         change = 0
     elif goals is not None and not goals.empty and "decision" in goals:
-        kept = goals["service_id"].isin(recs["service_id"])
-        change = int((goals.loc[kept, "decision"] == "change").sum())
+        known = set(recs["service_id"].tolist())
+        kept = np.fromiter(
+            (sid in known for sid in goals["service_id"].tolist()), dtype=bool, count=len(goals)
+        )
+        change = int((goals["decision"].to_numpy(dtype=object)[kept] == "change").sum())
     else:
         change = 0
     return CaseloadCounts(
@@ -336,14 +343,22 @@ def options(table: pd.DataFrame, column: str) -> list[str]:
     return sorted(str(v) for v in table[column].dropna().unique())
 
 
-def student_choices(district: District, labels: pd.Series) -> list[str]:
-    """Student ids ordered by the label shown, for a select box."""
-    ids = district.students["student_id"].astype(str)
-    if ids.empty:
+def student_choices(
+    district: District, labels: pd.Series, with_services: bool = False
+) -> list[str]:
+    """Student ids ordered by the label shown, for a select box (`with_services`: only the
+    students who have at least one service)."""
+    ids = district.students["student_id"].to_numpy(dtype=object).astype(str)
+    if with_services:
+        # A set, not Series.isin / np.isin: both take slow paths on these string arrays.
+        known = set(district.services["student_id"].tolist())
+        ids = ids[np.fromiter((i in known for i in ids), dtype=bool, count=len(ids))]
+    if not len(ids):
         return []
-    shown = ids.map(labels).fillna(ids)
-    order = np.lexsort((ids.to_numpy(), shown.str.lower().to_numpy()))
-    return ids.iloc[order].tolist()
+    shown = labels.reindex(ids).to_numpy(dtype=object)
+    shown = np.where(pd.isna(shown), ids, shown).astype(str)
+    order = np.lexsort((ids, np.char.lower(shown)))
+    return ids[order].tolist()
 
 
 def student_of_service(district: District, service_id: str) -> str | None:

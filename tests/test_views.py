@@ -102,7 +102,9 @@ def test_caseload_counts(district: District, recs: pd.DataFrame) -> None:
     assert counts.services == len(recs)
     assert counts.differs == int((recs["recommendation"] != recs["current_model"].fillna("")).sum())
     assert counts.change_goals == int((goals["decision"] == "change").sum())
-    assert 0 <= counts.close_calls <= counts.services
+    assert counts.close_calls == int((recs["confidence"] == "close_call").sum())
+    numeric = recs.assign(confidence=[0.2] + [0.9] * (len(recs) - 1))
+    assert views.caseload_counts(numeric).close_calls == 1
 
 
 def test_caseload_counts_of_an_empty_district() -> None:
