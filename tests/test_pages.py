@@ -340,3 +340,21 @@ def test_deidentified_mode_hides_every_name(page: str, sample_dir: str, district
     assert leaked == []
     surnames = {v.name.split()[-1] for v in VIGNETTES}
     assert not [s for s in surnames if s in text]
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def test_viewers_see_no_decision_form_and_no_import(
+    sample_dir: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pushin_rules import access
+
+    monkeypatch.setattr(access, "local_access", lambda: access.Access("viewer", access.VIEWER))
+    with sample(sample_dir):
+        meeting = open_page("pages/meeting.py")
+        data = open_page("pages/data.py")
+    assert not [b for b in meeting.button if b.label == "Record decision"]
+    assert any("can view decisions but not record" in c.value for c in meeting.caption)
+    assert not data.get("file_uploader") and not data.text_input
+    assert any("can view the district but not replace" in i.value for i in data.info)
