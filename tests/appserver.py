@@ -244,7 +244,7 @@ def wait_idle(page, timeout: float = 60) -> None:
         quiet = quiet + 1 if state == "notRunning" else 0
         if time.monotonic() > deadline:
             raise TimeoutError(f"the app is still {state!r} after {timeout} s")
-        page.wait_for_timeout(250)
+        page.wait_for_timeout(200)
 
 
 def launch_chromium(playwright):

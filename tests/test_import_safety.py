@@ -67,7 +67,7 @@ def seeded(url: str) -> Store:
 
 
 @settings(
-    max_examples=max(4, EXAMPLES // 2),
+    max_examples=max(4, EXAMPLES // 3),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )

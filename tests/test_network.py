@@ -91,8 +91,6 @@ def test_command_line_makes_no_outside_calls(tmp_path: Path) -> None:
         [*cli, "synth", "--students", "12", "--seed", "3", "--out", str(district)],
         [*cli, "recommend", "--data", str(district), "--out", str(tmp_path / "r.csv")],
         [*cli, "progress", "--data", str(district), "--out", str(tmp_path / "p.csv")],
-        # and on the bundled sample data
-        [*cli, "recommend", "--data", "sample_data", "--out", str(tmp_path / "s.csv")],
     ]
     for args in runs:
         run = _python(args, env)
