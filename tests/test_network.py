@@ -102,12 +102,6 @@ def test_command_line_makes_no_outside_calls(tmp_path: Path) -> None:
 
 @pytest.mark.browser
 @pytest.mark.skipif(not chromium_available(), reason="needs Debian's chromium")
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py sets page_icon=':material/diversity_3:', which makes the browser fetch the "
-    "favicon from fonts.gstatic.com; an emoji page_icon (a data: URL) or a local image keeps "
-    "it on the machine. Remove this mark with that fix.",
-)
 def test_app_makes_no_outside_calls(tmp_path: Path) -> None:
     """Every page, visited through the sidebar: no outside socket on the server, no request
     from the page to anywhere but the local server."""
