@@ -132,19 +132,34 @@ class Report:
 
 
 def median_time(
-    call: Callable[[], object], runs: int, budget: float = math.inf
+    call: Callable[[], object],
+    runs: int,
+    budget: float = math.inf,
+    cpu: list[float] | None = None,
 ) -> tuple[float, list[float]]:
     """Median wall time of up to `runs` calls, in seconds, and every time. Stops early (after
     at least one call) once the calls so far took more than `budget` seconds, so a figure
-    far off its target cannot push the whole benchmark past its time limit."""
+    far off its target cannot push the whole benchmark past its time limit. With `cpu`, the
+    process CPU seconds (user + sys, all threads) of each call are appended to it: less
+    sensitive than wall time to other work on the machine."""
     times: list[float] = []
     for _ in range(max(1, runs)):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
         times.append(time.perf_counter() - start)
+        if cpu is not None:
+            cpu.append(time.process_time() - start_cpu)
         if sum(times) > budget:
             break
     return statistics.median(times), times
+
+
+def _children_cpu() -> float:
+    """CPU seconds (user + sys) of the finished child processes so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _child_env(**extra: str) -> dict[str, str]:
@@ -239,7 +254,9 @@ def progress_frames(goals: int, points: int, seed: int = SEED) -> tuple[pd.DataF
 # --------------------------------------------------------------------------- in-process
 
 
-def bench_batch(district: Any, runs: int) -> tuple[float, list[float], pd.DataFrame]:
+def bench_batch(
+    district: Any, runs: int, cpu: list[float] | None = None
+) -> tuple[float, list[float], pd.DataFrame]:
     """Median time of `recommend_district` (scores, split, reasons, tipping points)."""
     from .recommend import recommend_district
     from .rules import load_rules
@@ -247,7 +264,7 @@ def bench_batch(district: Any, runs: int) -> tuple[float, list[float], pd.DataFr
     rules = load_rules()
     out: list[pd.DataFrame] = []
     median, times = median_time(
-        lambda: out.append(recommend_district(district, rules)), runs, budget=20.0
+        lambda: out.append(recommend_district(district, rules)), runs, budget=20.0, cpu=cpu
     )
     return median, times, out[-1]
 
@@ -279,6 +296,7 @@ def bench_progress(
     runs: int,
     trend: str | None = None,
     budget: float = 15.0,
+    cpu: list[float] | None = None,
 ) -> tuple[float, list[float]]:
     """Median time of `progress.goal_summary` over the frames, with the rules' default trend."""
     from . import progress as progress_module
@@ -287,7 +305,7 @@ def bench_progress(
     district = dataclasses.replace(District.empty(), goals=goals, progress=progress)
     settings = progress_module.default_settings()
     return median_time(
-        lambda: progress_module.goal_summary(district, settings, trend), runs, budget
+        lambda: progress_module.goal_summary(district, settings, trend), runs, budget, cpu
     )
 
 
@@ -319,10 +337,12 @@ def bench_cli(data_dir: Path, work: Path, runs: int, budget: float = 60.0) -> di
     argv = [sys.executable, "-m", "pushin_rules", "recommend", "--data", str(data_dir)]
     argv += ["--out", str(out)]
     times: list[float] = []
+    cpu: list[float] = []
     for _ in range(max(1, runs)):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _children_cpu()
         done = _run_child(argv)
         times.append(time.perf_counter() - start)
+        cpu.append(_children_cpu() - start_cpu)
         if done.returncode != 0:
             raise RuntimeError(f"recommend failed ({done.returncode}): {done.stderr[-2000:]}")
         if sum(times) > budget:
@@ -332,13 +352,16 @@ def bench_cli(data_dir: Path, work: Path, runs: int, budget: float = 60.0) -> di
     written.to_pickle(like)
     floor_out = work / "floor_out.csv"
     floor_times: list[float] = []
+    floor_cpu: list[float] = []
     for _ in range(max(1, runs)):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), _children_cpu()
         done = _run_child([sys.executable, "-c", _FLOOR, str(data_dir), str(like), str(floor_out)])
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             raise RuntimeError(f"pandas floor failed: {done.stderr[-2000:]}")
-        floor_times.append(elapsed - float(done.stdout.strip().splitlines()[-1]))
+        aside = float(done.stdout.strip().splitlines()[-1])
+        floor_times.append(elapsed - aside)
+        floor_cpu.append(_children_cpu() - start_cpu - aside)
         if sum(floor_times) > budget:
             break
     return {
@@ -346,6 +369,8 @@ def bench_cli(data_dir: Path, work: Path, runs: int, budget: float = 60.0) -> di
         "recommend_runs": times,
         "floor": statistics.median(floor_times),
         "floor_runs": floor_times,
+        "recommend_cpu": statistics.median(cpu),
+        "floor_cpu": statistics.median(floor_cpu),
         "rows": len(written),
         "columns": len(written.columns),
         "recommend_bytes": out.stat().st_size,
@@ -399,6 +424,8 @@ from pages import common
 
 st.set_page_config(page_title="bench", layout="wide")
 who = common.user()
+if who is None:
+    st.stop()
 st.session_state["_access"] = who
 
 
@@ -659,7 +686,8 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
         district = load_district(big)
         load_s = time.perf_counter() - start
         say("timing recommend_district ...")
-        median, times, recs = bench_batch(district, runs)
+        cpu: list[float] = []
+        median, times, recs = bench_batch(district, runs, cpu)
         report.figures.append(
             Figure(name, median, "s", target, median <= BATCH_TARGET_S, runs=times)
         )
@@ -674,7 +702,7 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
         report.notes.append(
             f"Batch: `recommend_district` -> {_fmt(len(recs))} rows x {len(recs.columns)} "
             f"columns (reasons/tipping-point columns: {', '.join(wanted) or 'none found'}); "
-            f"runs {_runs(times)}{breakdown} (goal_summary: the district's "
+            f"runs {_runs(times)} (CPU {_runs(cpu)}){breakdown} (goal_summary: the district's "
             f"{_fmt(counts['goals'])} goals, for the progress evidence); loading the folder "
             f"with `load_district` took {load_s:.2f} s (not part of the figure)."
         )
@@ -689,7 +717,8 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
     try:
         say(f"building {_fmt(points)} progress points and timing goal_summary ...")
         goals, progress = progress_frames(sizes.goals, sizes.points)
-        median, times = bench_progress(goals, progress, runs)
+        cpu = []
+        median, times = bench_progress(goals, progress, runs, cpu=cpu)
         report.figures.append(
             Figure(name, median, "s", target, median <= PROGRESS_TARGET_S, runs=times)
         )
@@ -705,7 +734,7 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
             f"Progress: a frame of exactly {_fmt(sizes.goals)} goals x {sizes.points} points "
             f"({_fmt(points)} scores) built with numpy in the bench (the generator's goals have "
             f"a varying number of points); `goal_summary` with the default trend ({default}), "
-            f"runs {_runs(times)}; other trends: {', '.join(others)}."
+            f"runs {_runs(times)} (CPU {_runs(cpu)}); other trends: {', '.join(others)}."
         )
         del goals, progress
     except Exception as error:
@@ -744,7 +773,9 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
             f"({cli['recommend_bytes'] / 1e6:.1f} MB; the floor wrote "
             f"{cli['floor_bytes'] / 1e6:.1f} MB). Both are timed as subprocesses, interpreter "
             f"start included; recommend runs {_runs(cli['recommend_runs'])}, floor runs "
-            f"{_runs(cli['floor_runs'])}."
+            f"{_runs(cli['floor_runs'])}; median CPU (user + sys) recommend "
+            f"{cli['recommend_cpu']:.2f} s, floor {cli['floor_cpu']:.2f} s "
+            f"({cli['recommend_cpu'] / cli['floor_cpu']:.2f}x)."
         )
     except Exception as error:
         _failed(report, name, "s", f"<= {CLI_FLOOR_RATIO:g}x the pandas floor", error)
