@@ -300,3 +300,20 @@ def test_a_fresh_server_with_sign_in_shows_no_page_to_a_visitor(
         assert "Load a district" not in text and "Caseload" not in text, (path, text[:300])
         leaked = [name for name in student_names if name in text]
         assert not leaked, (path, leaked[:3])
+
+
+@pytest.mark.parametrize("page_path", PAGES)
+@pytest.mark.parametrize("user", [SIGNED_OUT, STRANGER], ids=["signed-out", "not-listed"])
+def test_each_page_file_run_on_its_own_keeps_the_gate(
+    data_dir: str, student_names: list[str], page_path: str, user: dict[str, Any]
+) -> None:
+    """What Streamlit does on a fresh server when a page's address is asked for before the
+    router has run: the page file alone. Its own header must stop the run."""
+    with environment(data_dir):
+        at = AppTest.from_file(str(ROOT / page_path), default_timeout=TIMEOUT)
+        at.secrets["auth"] = dict(AUTH)
+        at.secrets["access"] = {k: list(v) for k, v in ACCESS.items()}
+        at.user = dict(user)
+        run(at)
+        assert buttons(at) == (["Sign in"] if user is SIGNED_OUT else ["Sign out"]), page_path
+        shows_only_the_gate(at, student_names)
