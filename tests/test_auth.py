@@ -284,7 +284,7 @@ def test_a_fresh_server_with_sign_in_shows_no_page_to_a_visitor(
     ):
         browser = launch_chromium(playwright)
         try:
-            for path in ("caseload", "data", "student", "meeting", "what_if", "trainer", ""):
+            for path in ("caseload", "data", ""):  # every page file alone: see below
                 page = browser.new_page()
                 page.goto(f"{server.url}/{path}", wait_until="domcontentloaded")
                 wait_idle(page)
