@@ -139,4 +139,14 @@ audit = views.audit_table(store.audit_log(limit=200))
 if audit.empty:
     st.info("Nothing has been recorded yet.")
 else:
-    st.dataframe(audit, hide_index=True, width="stretch")
+    st.dataframe(
+        audit,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "when": "When",
+            "who": "Who",
+            "what": "What",
+            "details": st.column_config.TextColumn("Details", width="large"),
+        },
+    )

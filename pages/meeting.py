@@ -167,7 +167,7 @@ def decision_form(rec) -> None:
         with st.container(horizontal=True):
             model = st.selectbox(
                 "Where the service takes place",
-                list(views.MODELS),
+                views.override_models(rec.recommendation),
                 format_func=views.model_label,
                 key=f"mt:{sid}:model",
                 width=260,

@@ -150,6 +150,10 @@ for rec in recommendations:
                 f"Today: {views.current_text(service)} · "
                 f"Confidence: {views.confidence_label(rec.confidence)}"
             )
+            st.markdown(
+                "**Is today's model working?** "
+                + privacy.escape_markdown(views.model_working(rec.progress_decision))
+            )
             st.markdown(privacy.escape_markdown(rec.rule_sentence))
             reasons = views.reasons(rec)
             if reasons:

@@ -99,7 +99,13 @@ with decision_map:
     )
     need = [f for f in rules.factors if f.is_need]
     with st.container(horizontal=True):
-        pair = st.selectbox("Case", questions, format_func=case_service_label, width=420)
+        pair = st.selectbox(
+            "Case",
+            questions,
+            index=questions.index(("a", 1)) if ("a", 1) in questions else 0,
+            format_func=case_service_label,
+            width=420,
+        )
         x_key = st.selectbox(
             "Across",
             [f.key for f in need],
@@ -144,17 +150,14 @@ with quiz:
     )
     st.markdown("**" + privacy.escape_markdown(case_service_label(pair)) + "**")
     st.markdown(privacy.escape_markdown(views.cite_titles(vignette.situation)))
-    st.dataframe(
-        views.ratings_table(service, rules),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "factor": st.column_config.TextColumn("Factor", width="medium"),
-            "pulls": st.column_config.TextColumn("Pulls", width="medium"),
-            "rating": st.column_config.NumberColumn("Rating (0-3)", width="small"),
-            "meaning": st.column_config.TextColumn("What the rating means", width="large"),
-        },
-    )
+    ratings = views.ratings_table(service, rules)
+    columns = st.columns(3)
+    for column, (side, rows) in zip(columns, ratings.groupby("pulls", sort=False), strict=False):
+        with column.container(border=True, height="stretch"):
+            st.markdown(f"**{side}**")
+            for row in rows.itertuples():
+                st.markdown(f"{row.factor}: **{row.rating}**")
+                st.caption(row.meaning)
     pick = st.radio(
         "Where would you deliver this service?",
         list(views.MODELS),

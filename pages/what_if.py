@@ -318,7 +318,22 @@ def explore() -> None:
                 others,
             )
         )
-    st.dataframe(views.compare_scenarios(results), width="stretch")
+    table = views.compare_scenarios(results)
+    per_row = 4
+    for start in range(0, len(table.columns), per_row):
+        columns = st.columns(per_row)
+        for column, position in zip(columns, range(start, len(table.columns)), strict=False):
+            with column.container(border=True, height="stretch"):
+                st.markdown("**" + privacy.escape_markdown(table.columns[position]) + "**")
+                for aspect, value in table.iloc[:, position].items():
+                    st.caption(aspect)
+                    lines = str(value).split("\n")
+                    st.markdown(
+                        "\n".join(
+                            ("- " if len(lines) > 1 else "") + privacy.escape_markdown(line)
+                            for line in lines
+                        )
+                    )
 
 
 explore()

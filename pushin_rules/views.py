@@ -1321,6 +1321,13 @@ def parse_attendees(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[\n;,]+", text or "") if part.strip()]
 
 
+def override_models(recommended: object) -> list[str]:
+    """The models a team can choose when it overrides: every model but the recommended one,
+    except a hybrid, which the team may keep with a different split."""
+    code = str(_value(recommended))
+    return [m for m in MODELS if m != code or m == "hybrid"]
+
+
 def decided_split(model: str, minutes: int, push_in: int | None = None) -> tuple[int, int]:
     """(minutes in class, minutes out of class) for a model the team chose; a hybrid needs
     its minutes in class, kept strictly between 0 and the week's minutes."""
@@ -1382,6 +1389,21 @@ def latest_decisions(decisions: Sequence[Any]) -> dict[str, Any]:
         if getattr(record, "superseded_by", None) is None and record.service_id not in out:
             out[record.service_id] = record
     return out
+
+
+WORKING: dict[str, str] = {
+    "change": "Not yet: scores are below the goal line, so the plan should change.",
+    "continue": "Yes: progress is on track for the goal.",
+    "raise_goal": "Yes: progress is ahead of the goal line; the goal could be raised.",
+    "insufficient_data": "Too early to tell: not enough scores yet.",
+    "no_data": "No progress data for this service yet.",
+}
+
+
+def model_working(decision: object) -> str:
+    """The answer to "is today's model working?" from a service's progress decision (the
+    most urgent among its goals)."""
+    return WORKING.get(str(_value(decision) or "no_data"), progress_label(decision) + ".")
 
 
 def plain_progress(analysis: Any) -> str:

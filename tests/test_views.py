@@ -571,3 +571,14 @@ def test_history_lines_read_as_sentences() -> None:
         "out of class. Why: Needs privacy. Attended: Parent, Counselor."
     )
     assert views.history_footer(row).endswith("corrected later")
+
+
+def test_model_working_answers_in_words() -> None:
+    assert views.model_working("change").startswith("Not yet")
+    assert views.model_working("no_data") == "No progress data for this service yet."
+    assert views.model_working("") == "No progress data for this service yet."
+
+
+def test_override_models_leave_out_the_recommendation() -> None:
+    assert views.override_models("push_in") == ["hybrid", "pull_out"]
+    assert views.override_models("hybrid") == ["push_in", "hybrid", "pull_out"]
