@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .errors import InputError
+
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 
@@ -48,3 +50,12 @@ def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_output(frame: pd.DataFrame, path: str | os.PathLike[str]) -> None:
+    """write_csv for a command's --out: a path that cannot be written (a folder, no
+    permission, a full disk) is the user's to fix, so it becomes a message, not a traceback."""
+    try:
+        write_csv(frame, path)
+    except OSError as error:
+        raise InputError(f"cannot write {path}: {error.strerror or error}") from None

@@ -1143,14 +1143,14 @@ def summary_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
 
 def command(args: Any) -> int:
     """`python -m pushin_rules progress --data DIR [--rules FILE] [--trend M] --out FILE.csv`."""
-    from .csvsafe import write_csv
+    from .csvsafe import write_output
     from .loader import load_district
 
     settings = ProgressSettings.from_file(args.rules) if args.rules else default_settings()
     method = _trend_method(getattr(args, "trend", None), settings)
     district = load_district(args.data)
     summary = goal_summary(district, settings, method)
-    write_csv(summary_csv_frame(summary), args.out)
+    write_output(summary_csv_frame(summary), args.out)
     counts = summary["decision"].value_counts()
     tally = ", ".join(f"{d} {int(counts.get(d, 0))}" for d in DECISIONS)
     print(f"wrote {len(summary)} goals to {args.out} (trend {method}: {tally})")

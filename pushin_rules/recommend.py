@@ -8,10 +8,9 @@ import sys
 
 import pandas as pd
 
-from .csvsafe import write_csv
+from .csvsafe import write_output
 from .district import District
 from .engine import progress_evidence, score_frame
-from .errors import InputError
 from .lre import student_lre
 from .progress import goal_summary
 from .rules import RuleSet, load_rules
@@ -123,10 +122,7 @@ def command(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules)
     district = load_district(args.data)
     recs = recommend_district(district, rules)
-    try:
-        write_csv(csv_frame(recs), args.out)
-    except OSError as error:
-        raise InputError(f"cannot write {args.out}: {error.strerror or error}") from None
+    write_output(csv_frame(recs), args.out)
     counts = recs["recommendation"].value_counts()
     tally = ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("push_in", "hybrid", "pull_out"))
     print(f"wrote {len(recs)} services to {args.out} ({tally})", file=sys.stdout)

@@ -189,15 +189,7 @@ def test_header_names_with_terminal_escapes_are_shown_harmlessly(
     "command",
     [
         "recommend",
-        pytest.param(
-            "progress",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="progress.command does not turn an OSError from write_csv into an "
-                "InputError (recommend does): --out naming a folder ends in a traceback. "
-                "Remove this mark with that fix.",
-            ),
-        ),
+        "progress",
     ],
 )
 def test_an_output_path_that_is_a_folder_is_a_clear_error(command: str, tmp_path: Path) -> None:
