@@ -10,7 +10,8 @@ from streamlit import dataframe_util
 
 from pages import common
 from pushin_rules import charts, dashboard_charts, privacy, report, views
-from pushin_rules.store import DecisionError, DecisionInput
+from pushin_rules.errors import InputError
+from pushin_rules.store import DecisionInput
 
 PICK_KEY = "meeting_page_pick"
 SAVED_KEY = "meeting_saved"
@@ -206,8 +207,15 @@ def decision_form(rec) -> None:
             supersedes=corrects,
         )
         try:
-            store.record_decision(DecisionInput.build(**fields))
-        except DecisionError as error:
+            # A plain mapping: the store validates it with its own classes (a module that
+            # Streamlit reloaded during development would otherwise fail an isinstance check).
+            store.record_decision(DecisionInput.build(**fields).model_dump())
+        except InputError as error:
+            st.error(str(error))
+            return
+        except Exception as error:
+            if "DecisionError" not in {c.__name__ for c in type(error).__mro__}:
+                raise
             st.error(str(error))
             return
         st.session_state[SAVED_KEY] = (

@@ -170,6 +170,37 @@ def test_every_page_opens_and_is_captured(tab) -> None:
         shot(tab, PAGES[title])
 
 
+def test_caseload_row_opens_the_student(tab) -> None:
+    expect = sync_api.expect
+    go(tab, "Caseload")
+    grid = tab.locator("[data-testid='stDataFrame']").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    # The grid is drawn on a canvas: click the selection box of the first row (rows and the
+    # header are 35 px high).
+    tab.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    idle(tab)
+    tab.get_by_role("button", name="Open student").click()
+    idle(tab)
+    expect(tab.locator("h1").first).to_have_text("Student")
+    expect(tab.get_by_text("Recommended:").first).to_be_visible()
+
+
+def test_a_failed_upload_changes_nothing(tab, tmp_path: Path) -> None:
+    expect = sync_api.expect
+    go(tab, "Data")
+    before = tab.get_by_text("students,", exact=False).first.inner_text()
+    bad = tmp_path / "students.csv"
+    bad.write_text("student_id,name,grade,school_id\nS1,Ana,14,A\n", encoding="utf-8")
+    tab.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(bad))
+    idle(tab)
+    tab.get_by_role("button", name="Check and load the uploaded files").click()
+    idle(tab)
+    expect(tab.get_by_text("Nothing was loaded").first).to_be_visible()
+    assert tab.get_by_text("students,", exact=False).first.inner_text() == before
+    shot(tab, "data-upload-refused")
+
+
 def test_pick_a_student(tab, names: list[str]) -> None:
     go(tab, "Student")
     pick(tab, "Student", names[0])
