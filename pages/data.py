@@ -21,8 +21,11 @@ district = common.district()
 store = common.store()
 
 st.subheader("District in use")
+source = district.source or "Stored district"
+if source == str(common.SAMPLE_DIR):
+    source = "Bundled sample (synthetic)"
 st.markdown(
-    f"**{privacy.escape_markdown(district.source or 'Stored district')}**: "
+    f"**{privacy.escape_markdown(source)}**: "
     f"{len(district.students):,} students, {len(district.services):,} services, "
     f"{len(district.goals):,} goals, {len(district.progress):,} progress scores."
 )

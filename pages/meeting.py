@@ -124,19 +124,21 @@ if not recommendations:
 
 editor = common.can_edit()
 if editor and recommendations:
-    with st.container(border=True):
-        st.markdown("**Meeting details** (used for every decision recorded below)")
-        with st.container(horizontal=True):
-            meeting_date = st.date_input(
-                "Meeting date", value=dt.date.today(), key="meeting_date", width=200
-            )
-            attendees_text = st.text_area(
-                "Who attended (one per line)",
-                key="meeting_attendees",
-                height=90,
-                placeholder="Parent\nSpeech-language pathologist\nClassroom teacher",
-                width=420,
-            )
+    with (
+        st.expander(
+            "Meeting details for the record: the date, and who attended",
+            icon=":material/edit_calendar:",
+        ),
+        st.container(horizontal=True),
+    ):
+        st.date_input("Meeting date", value=dt.date.today(), key="meeting_date", width=200)
+        st.text_area(
+            "Who attended (one per line)",
+            key="meeting_attendees",
+            height=90,
+            placeholder="Parent\nSpeech-language pathologist\nClassroom teacher",
+            width=420,
+        )
 elif recommendations:
     st.caption(
         "Your account can view decisions but not record them. Ask a district editor to "

@@ -231,6 +231,7 @@ def test_meeting_decision_appears_in_the_students_history(tab, names: list[str])
     expect = sync_api.expect
     go(tab, "Meeting")
     pick(tab, "Student", names[1])
+    tab.get_by_text("Meeting details for the record").click()
     tab.get_by_label("Who attended (one per line)").fill("Parent\nClassroom teacher")
     tab.keyboard.press("Tab")
     idle(tab)
