@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .errors import InputError
 
 # A spreadsheet runs a cell starting with these as a formula (CSV injection).
 FORMULA_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = "[" + "".join(re.escape(p) for p in FORMULA_PREFIXES) + "]"
 
 
 def escape_cell(value: object) -> object:
@@ -22,12 +25,27 @@ def escape_cell(value: object) -> object:
 
 
 def escape_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy with every text cell made safe; numbers are left as numbers."""
+    """A copy with every text cell made safe; numbers are left as numbers.
+
+    Vectorised: an export can hold millions of cells, and only the few that start with a
+    formula character are rewritten."""
     out = frame.copy()
     for column in out.columns:
+        series = out[column]
         # pandas 3 gives text its own string dtype; older frames hold it as object.
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column].dtype):
-            out[column] = out[column].astype(object).map(escape_cell)
+        if not (series.dtype == object or pd.api.types.is_string_dtype(series.dtype)):
+            continue
+        text = series.map(lambda v: isinstance(v, str)) if series.dtype == object else None
+        try:
+            risky = np.array(series.str.match(_FORMULA_START).fillna(False), dtype=bool)
+        except AttributeError:  # an object column holding no text at all
+            continue
+        if text is not None:
+            risky &= text.to_numpy(dtype=bool)
+        if risky.any():
+            escaped = series.astype(object).copy()
+            escaped[risky] = "'" + series[risky].astype(str)
+            out[column] = escaped
     return out
 
 
