@@ -21,6 +21,7 @@ if who is None:
     st.navigation([st.Page(common.gate_page, title="Sign in")], position="hidden").run()
     st.stop()
 st.session_state["_access"] = who
+common.refresh_data_version()
 
 navigation = st.navigation(
     {

@@ -48,9 +48,21 @@ def store():
     return _open_store(database_url(secrets()), seed)
 
 
+VERSION_KEY = "_data_version"
+
+
+def refresh_data_version() -> str:
+    """Read the stored district's version once per run (app.py calls this); every cache
+    below keys on it, and asking the database for each of them cost a query apiece."""
+    version = str(store().district_version())
+    st.session_state[VERSION_KEY] = version
+    return version
+
+
 def data_version() -> str:
-    """Changes on every import; every cache below keys on it."""
-    return str(store().district_version())
+    """Changes on every import: the version read at the start of this run."""
+    found = st.session_state.get(VERSION_KEY)
+    return found if isinstance(found, str) else refresh_data_version()
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the district...")

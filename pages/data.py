@@ -88,6 +88,7 @@ else:
         st.session_state[RESULT_KEY] = ("failed", views.problems_frame(failure), upload_notes)
     elif candidate is not None:
         store.import_district(candidate, mode=mode, actor=common.current_user().name)
+        common.refresh_data_version()
         st.session_state[RESULT_KEY] = ("loaded", candidate.source, upload_notes)
         st.rerun()
 
