@@ -142,6 +142,10 @@ def user() -> access.Access | None:
     if not st.user.is_logged_in:
         return None
     email = str(st.user.get("email") or "")
+    # The allowlist trusts the email claim; an identity provider that says it is unverified
+    # could be vouching for an address anyone can type.
+    if st.user.get("email_verified") is False:
+        return None
     role = access.role_for(email, settings.get("access"))  # type: ignore[arg-type]
     if role is None:
         return None

@@ -171,6 +171,17 @@ def test_an_account_not_on_the_allowlist_is_refused_politely(
         shows_only_the_gate(at, student_names)
 
 
+def test_an_editor_address_the_identity_provider_did_not_verify_is_refused(
+    data_dir: str, student_names: list[str]
+) -> None:
+    with environment(data_dir):
+        at = run(app({**EDITOR, "email_verified": False}))
+        assert buttons(at) == ["Sign out"]
+        shows_only_the_gate(at, student_names)
+        verified = run(app({**EDITOR, "email_verified": True}))
+        assert "Sign out" in buttons(verified) and "Sign in" not in buttons(verified)
+
+
 def test_an_account_not_on_the_allowlist_cannot_open_a_page(
     data_dir: str, student_names: list[str]
 ) -> None:
