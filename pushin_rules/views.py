@@ -607,23 +607,45 @@ def uploaded_files(items: Iterable[tuple[str, bytes]]) -> tuple[dict[str, bytes]
     for name, content in items:
         base = name.rsplit("/", 1)[-1].rsplit("\\", 1)[-1]
         if base.lower().endswith(".zip"):
-            try:
-                with zipfile.ZipFile(io.BytesIO(content)) as archive:
-                    for info in archive.infolist():
-                        inner = info.filename.rsplit("/", 1)[-1]
-                        if info.is_dir() or not inner.lower().endswith(".csv"):
-                            continue
-                        if inner.startswith("._"):
-                            continue
-                        if info.file_size > MAX_ZIP_MEMBER_BYTES:
-                            notes.append(f"{base}: {inner} is too large; skipped")
-                            continue
-                        _add(files, notes, inner, archive.read(info), known, base)
-            except zipfile.BadZipFile:
-                notes.append(f"{base}: not a readable zip file; skipped")
+            _unzip(base, content, files, notes, known)
             continue
         _add(files, notes, base, content, known, "")
     return files, notes
+
+
+# What a damaged or crafted zip can raise: a bad archive, an encrypted member (RuntimeError),
+# an unknown compression method (NotImplementedError), corrupt compressed data.
+_ZIP_ERRORS = (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, OSError, ValueError)
+
+
+def _unzip(
+    base: str, content: bytes, files: dict[str, bytes], notes: list[str], known: set[str]
+) -> None:
+    """Take the district files out of an uploaded zip; anything unreadable becomes a note."""
+    import zlib
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+    except _ZIP_ERRORS:
+        notes.append(f"{base}: not a readable zip file; skipped")
+        return
+    with archive:
+        for info in archive.infolist():
+            inner = info.filename.rsplit("/", 1)[-1]
+            if info.is_dir() or not inner.lower().endswith(".csv") or inner.startswith("._"):
+                continue
+            try:
+                # Read at most the limit, whatever size the archive claims (zip bombs lie).
+                with archive.open(info) as handle:
+                    data = handle.read(MAX_ZIP_MEMBER_BYTES + 1)
+            except (*_ZIP_ERRORS, zlib.error) as error:
+                reason = "it is encrypted" if info.flag_bits & 0x1 else type(error).__name__
+                notes.append(f"{base}: {inner} cannot be read ({reason}); skipped")
+                continue
+            if len(data) > MAX_ZIP_MEMBER_BYTES:
+                notes.append(f"{base}: {inner} is too large; skipped")
+                continue
+            _add(files, notes, inner, data, known, base)
 
 
 def _add(

@@ -186,12 +186,6 @@ def _zip_with_flag(flag_bit: int = 0, method: int | None = None) -> bytes:
     return bytes(data)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="views.uploaded_files catches only zipfile.BadZipFile: an encrypted member raises "
-    "RuntimeError, an unknown compression method NotImplementedError, and the page shows an "
-    "exception instead of a message. Remove this mark with that fix.",
-)
 @pytest.mark.parametrize(
     "content", [_zip_with_flag(flag_bit=1), _zip_with_flag(method=99)], ids=["encrypted", "m99"]
 )

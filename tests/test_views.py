@@ -582,3 +582,14 @@ def test_model_working_answers_in_words() -> None:
 def test_override_models_leave_out_the_recommendation() -> None:
     assert views.override_models("push_in") == ["hybrid", "pull_out"]
     assert views.override_models("hybrid") == ["push_in", "hybrid", "pull_out"]
+
+
+def test_a_zip_member_larger_than_the_limit_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "MAX_ZIP_MEMBER_BYTES", 10)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("students.csv", "x" * 1000)
+        archive.writestr("services.csv", "short")
+    files, notes = views.uploaded_files([("big.zip", buffer.getvalue())])
+    assert files == {"services.csv": b"short"}
+    assert notes == ["big.zip: students.csv is too large; skipped"]
