@@ -84,13 +84,19 @@ else:
             candidate = load_district(folder.strip())
         except DistrictError as error:
             failure = error
+    if candidate is not None:
+        try:
+            # All or nothing: a district the database refuses (a merge that breaks a
+            # reference) rolls back and is reported like any other problem.
+            store.import_district(candidate, mode=mode, actor=common.current_user().name)
+        except DistrictError as error:
+            failure = error
+        else:
+            common.refresh_data_version()
+            st.session_state[RESULT_KEY] = ("loaded", candidate.source, upload_notes)
+            st.rerun()
     if failure is not None:
         st.session_state[RESULT_KEY] = ("failed", views.problems_frame(failure), upload_notes)
-    elif candidate is not None:
-        store.import_district(candidate, mode=mode, actor=common.current_user().name)
-        common.refresh_data_version()
-        st.session_state[RESULT_KEY] = ("loaded", candidate.source, upload_notes)
-        st.rerun()
 
     result = st.session_state.get(RESULT_KEY)
     if result is not None:
