@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from pushin_rules import privacy, views
+from pushin_rules import access, privacy, views
 from pushin_rules.errors import DistrictError
 from pushin_rules.loader import load_district, parse_district
 
@@ -56,7 +56,13 @@ else:
         }.get,
         horizontal=True,
     )
-    upload_tab, folder_tab = st.tabs(["Upload CSV files", "Load a folder on this computer"])
+    # Reading a folder reads the server's disk: only for the single local user, never on a
+    # shared deployment with sign-in.
+    shared = access.auth_configured(common.secrets())
+    tabs = (
+        ["Upload CSV files"] if shared else ["Upload CSV files", "Load a folder on this computer"]
+    )
+    upload_tab, folder_tab = (*st.tabs(tabs), None)[:2]
     with upload_tab, st.form("upload_form", border=False):
         uploads = st.file_uploader(
             "District CSV files (or one zip holding them)",
@@ -64,11 +70,13 @@ else:
             accept_multiple_files=True,
         )
         submitted_upload = st.form_submit_button("Check and load the uploaded files")
-    with folder_tab, st.form("folder_form", border=False):
-        folder = st.text_input(
-            "Folder", placeholder="/path/to/district", help="A folder holding the CSV files."
-        )
-        submitted_folder = st.form_submit_button("Check and load the folder")
+    folder, submitted_folder = "", False
+    if folder_tab is not None:
+        with folder_tab, st.form("folder_form", border=False):
+            folder = st.text_input(
+                "Folder", placeholder="/path/to/district", help="A folder holding the CSV files."
+            )
+            submitted_folder = st.form_submit_button("Check and load the folder")
 
     candidate = None
     failure: DistrictError | None = None

@@ -62,6 +62,10 @@ class District:
     progress: pd.DataFrame
     source: str = ""
     notes: tuple[str, ...] = field(default=())
+    # Optional files that were absent and rebuilt from references (schools.csv with the
+    # default week, providers.csv without names or capacity): a merge must not write these
+    # stand-ins over real stored rows.
+    derived: tuple[str, ...] = field(default=())
 
     @classmethod
     def empty(cls, source: str = "empty district") -> District:

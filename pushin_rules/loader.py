@@ -113,6 +113,7 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
         frames["providers.csv"] = _providers_from_services(services)
         if (services["provider_id"] != "").any():
             notes.append("providers.csv: absent; providers listed without names or capacity")
+    derived = tuple(name for name in ("schools.csv", "providers.csv") if name not in files)
     progress = frames["progress.csv"].sort_values(["goal_id", "date"], kind="stable")
     return District(
         schools=frames["schools.csv"].reset_index(drop=True),
@@ -123,6 +124,7 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
         progress=progress.reset_index(drop=True),
         source=source,
         notes=tuple(notes),
+        derived=derived,
     )
 
 

@@ -537,10 +537,17 @@ class Store:
                     for name in FRAME_NAMES:
                         _insert(conn, name, new[name], 0, on_progress)
                 else:
+                    stand_ins = {f"{name}.csv" for name in FRAME_NAMES} & set(district.derived)
                     for name in FRAME_NAMES:
                         old = _read_frame(conn, name)
                         counts[name], fresh, changed = _diff(name, old, new[name])
                         counts[name].removed = 0
+                        if f"{name}.csv" in stand_ins:
+                            # Rebuilt from references because the file was absent: add the
+                            # ones we lack, never overwrite stored names, weeks or capacity.
+                            counts[name].unchanged += counts[name].updated
+                            counts[name].updated = 0
+                            changed = np.zeros_like(changed)
                         _update(conn, name, new[name][changed])
                         start = _next_pos(conn, name)
                         _insert(conn, name, new[name][fresh], start, on_progress)

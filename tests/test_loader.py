@@ -71,6 +71,7 @@ def test_good_folder_gives_typed_frames(tmp_path: Path) -> None:
     assert district.progress.loc[2, "setting"] == ""
     # the school week comes from schools.csv: 349 x 5
     assert district.school_week_minutes().to_dict() == {"S1": 1745, "S2": 1745}
+    assert district.derived == ()
 
 
 def test_single_records_come_out_as_models(tmp_path: Path) -> None:
@@ -97,6 +98,7 @@ def test_optional_files_may_be_absent(tmp_path: Path) -> None:
     ]
     assert district.goals.empty and district.progress.empty
     assert any("schools.csv" in note for note in district.notes)
+    assert district.derived == ("schools.csv", "providers.csv")
 
 
 def test_extra_columns_are_reported_as_ignored(tmp_path: Path) -> None:

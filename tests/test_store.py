@@ -372,6 +372,27 @@ def test_merge_updates_inserts_and_keeps(store: Store) -> None:
     assert store.audit_log().iloc[0]["action"] == "import_merge"
 
 
+def test_merge_never_writes_stand_in_schools_over_stored_ones(store: Store) -> None:
+    """A merge upload without schools.csv gets schools rebuilt with the default week; those
+    stand-ins must not overwrite the stored names and bell schedules."""
+    from dataclasses import replace
+
+    from pushin_rules.loader import _schools_from_students
+
+    original = small_district()
+    store.import_district(original, mode="replace", actor=LOCAL_USER)
+    upload = replace(
+        original,
+        schools=_schools_from_students(original.students),  # what the loader builds
+        derived=("schools.csv",),
+    )
+    result = store.import_district(upload, mode="merge", actor=LOCAL_USER)
+    assert result.counts["schools"].updated == 0
+    stored = store.load_district().schools.set_index("school_id")
+    assert stored.loc["B", "minutes_per_day"] == 380
+    assert stored.loc["A", "name"] == "Lincoln Elementary"
+
+
 def test_replace_removes_rows_absent_from_the_new_district(store: Store) -> None:
     store.import_district(small_district(), mode="replace", actor=LOCAL_USER)
     smaller = synthetic_district(3)
