@@ -565,8 +565,14 @@ def district_export_frames(
     district: District, labels: pd.Series | None = None
 ) -> dict[str, pd.DataFrame]:
     """The district as its CSV files; with `labels` (de-identified mode) the students' names
-    are replaced by their labels and the case manager column is left out."""
+    are replaced by their labels, their ids (identifying too, under FERPA) by export-only ids
+    that still link students.csv and services.csv, and the case manager column is left out."""
     frames: dict[str, pd.DataFrame] = {}
+    stand_in_ids = pd.Series(
+        [f"X{n:06d}" for n in range(1, len(district.students) + 1)],
+        index=district.students["student_id"].astype(str).to_numpy(),
+        dtype=object,
+    )
     for spec in FILES:
         frame = getattr(district, spec.name.removesuffix(".csv")).copy()
         for column in frame.columns:
@@ -577,8 +583,10 @@ def district_export_frames(
                 frame[column] = frame[column].astype(object)
         if spec.name == "students.csv" and labels is not None:
             ids = frame["student_id"].astype(str)
-            frame["name"] = ids.map(labels).fillna(ids)
+            frame["name"] = ids.map(labels).fillna("")
             frame["case_manager"] = ""
+        if labels is not None and "student_id" in frame.columns:
+            frame["student_id"] = frame["student_id"].astype(str).map(stand_in_ids)
         frames[spec.name] = frame
     return frames
 

@@ -169,6 +169,13 @@ def test_district_zip_round_trips_and_hides_names(
         text = b"".join(archive.read(n) for n in archive.namelist()).decode()
     for name in names:
         assert name not in text
+    # student ids identify too: replaced, yet the files still link up as a valid district
+    for student_id in district.students["student_id"]:
+        assert f"{student_id}," not in text
+    files, _ = views.uploaded_files([("district.zip", hidden)])
+    stand_in = parse_district(files)
+    assert len(stand_in.services) == len(district.services)
+    assert stand_in.services["student_id"].isin(stand_in.students["student_id"]).all()
 
 
 def test_uploaded_files_sorts_out_names() -> None:
