@@ -462,16 +462,18 @@ def _evidence(
         "points": _arrow(goals["points"].fillna(0).astype("int64").astype(str)),
     }
     raise_pull = (urgency == GOAL_DECISIONS.index("raise_goal")) & under_pull_out
-    # Template per goal: change, raise_goal in pull-out, raise_goal, continue, insufficient.
-    template = np.array([0, 2, 3, 4], dtype=np.int64)[urgency]
-    template[raise_pull] = 1
-    texts = [
-        wording.evidence_change,
-        wording.evidence_raise_goal_pull_out,
-        wording.evidence_raise_goal,
-        wording.evidence_continue,
-        wording.evidence_insufficient,
-    ]
+    # One sentence per goal decision (in GOAL_DECISIONS order), plus the raise_goal reached in
+    # pull-out, which is the one that moves the recommendation toward the classroom.
+    by_decision = {
+        "change": wording.evidence_change,
+        "continue": wording.evidence_continue,
+        "raise_goal": wording.evidence_raise_goal,
+        "insufficient_data": wording.evidence_insufficient,
+    }
+    texts = [by_decision[decision] for decision in GOAL_DECISIONS]
+    texts.append(wording.evidence_raise_goal_pull_out)
+    template = urgency.copy()
+    template[raise_pull] = len(GOAL_DECISIONS)
     sentence = pc.choose(pa.array(template), *(_fill(t, fields, len(goals)) for t in texts))
 
     # Per service: the most urgent decision, and whether a raise_goal was reached in pull-out.

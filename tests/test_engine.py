@@ -354,6 +354,10 @@ def test_progress_evidence_per_service(rules: RuleSet) -> None:
     assert ch[0].startswith("Goal G1: last 4 scores all below the aimline")
     assert "in the classroom is not enough" in ch[0]
     assert "separate room" in evidence.at["RP", "evidence_note"]
+    # each goal gets the sentence of its own decision: G2 is on track, G4 ahead in class
+    assert ch[1].startswith("Goal G2:") and "Progress is on track" in ch[1]
+    assert "is ahead of the goal line" in evidence.at["RI", "evidence_note"]
+    assert "on track" not in evidence.at["RI", "evidence_note"]
     assert "not enough progress data" in evidence.at["IN", "evidence_note"]
     assert evidence.at["NO", "evidence_note"] == rules.wording.evidence_none
 
