@@ -227,3 +227,98 @@ def sidebar(who: access.Access) -> None:
         else:
             st.caption(f"Signed in as {privacy.escape_markdown(who.name)} ({who.role})")
             st.button("Sign out", on_click=st.logout)
+
+
+# ------------------------------------------------------------------ one student's pages
+# The Student and Meeting pages (and What-if's service picker) show the same student data;
+# it is cached here once, keyed on the data version, the rule set and the display mode.
+
+
+def label_key() -> tuple:
+    """What a student label depends on: the data, and how names are shown."""
+    return (data_version(), deidentified(), st.session_state.get(LABEL_MODE_KEY))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _student_choices(key: tuple, with_services: bool, _district, _labels):
+    from pushin_rules import views
+
+    return views.student_choices(_district, _labels, with_services), _labels.to_dict()
+
+
+def student_choices(with_services: bool = False) -> tuple[list[str], dict[str, str]]:
+    """Student ids in the order a picker lists them, and the label shown for each."""
+    return _student_choices(label_key(), with_services, district(), student_labels())
+
+
+def pick_student(widget_key: str) -> str:
+    """The student picker: starts from the student chosen on any page, and remembers the
+    pick for the others. Stops the page with a pointer to the Data page when there is none."""
+    ids, names = student_choices()
+    if not ids:
+        st.info("This district has no students yet. Load a district on the Data page.")
+        st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
+        st.stop()
+    wanted = st.session_state.get("student_id")
+    if wanted in ids and st.session_state.get(widget_key) != wanted:
+        st.session_state[widget_key] = wanted
+    student_id = st.selectbox(
+        "Student",
+        ids,
+        format_func=lambda sid: str(names.get(sid, sid)),
+        key=widget_key,
+        on_change=lambda: st.session_state.update(student_id=st.session_state[widget_key]),
+        width=420,
+    )
+    st.session_state["student_id"] = student_id
+    return student_id
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _student_recommendations(key: tuple, student_id: str, _district, _rules, _goals):
+    from pushin_rules import views
+
+    recommendations = views.student_recommendations(_district, _rules, _goals, student_id)
+    services = {r.service_id: _district.service(r.service_id) for r in recommendations}
+    return _district.student(student_id), recommendations, services
+
+
+def student_recommendations(student_id: str):
+    """The student's record, each service's Recommendation, and the services by id."""
+    current = rules()
+    key = (data_version(), current.file_hash)
+    return _student_recommendations(key, student_id, district(), current, goal_summary())
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
+    from streamlit import dataframe_util
+
+    from pushin_rules import charts, dashboard_charts, views
+
+    out = []
+    for item in views.goal_views(_district, service_id, _rules.progress_settings(), hidden):
+        chart = charts.progress_chart(
+            item.goal,
+            item.points,
+            item.analysis,
+            title=item.title,
+            deidentified_title=item.title if hidden else None,
+            width=400,
+            height=260,
+        )
+        spec = dashboard_charts.column_spec(chart)
+        # Arrow bytes now, once, instead of Streamlit converting every dataset on every rerun.
+        spec["datasets"] = {
+            name: dataframe_util.convert_anything_to_arrow_bytes(rows)
+            for name, rows in spec.get("datasets", {}).items()
+        }
+        out.append((item, chart, spec))
+    return out
+
+
+def goal_charts(service_id: str) -> list:
+    """(goal view, Altair chart, pre-encoded spec) for each goal of one service."""
+    current = rules()
+    key = (data_version(), current.file_hash)
+    return _goal_charts(key, service_id, deidentified(), district(), current)

@@ -6,55 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 import streamlit as st
-from streamlit import dataframe_util
 
 from pages import common
-from pushin_rules import charts, dashboard_charts, privacy, report, views
+from pushin_rules import charts, privacy, report, views
 from pushin_rules.errors import InputError
 from pushin_rules.store import DecisionInput
 
-PICK_KEY = "meeting_page_pick"
 SAVED_KEY = "meeting_saved"
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _recommendations(key: tuple, student_id: str, _district, _rules, _goals):
-    """The student's record, and each service's recommendation with the service itself."""
-    recommendations = views.student_recommendations(_district, _rules, _goals, student_id)
-    services = {r.service_id: _district.service(r.service_id) for r in recommendations}
-    return _district.student(student_id), recommendations, services
-
-
-@st.cache_resource(max_entries=256, show_spinner=False)
-def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
-    out = []
-    for item in views.goal_views(_district, service_id, _rules.progress_settings(), hidden):
-        chart = charts.progress_chart(
-            item.goal,
-            item.points,
-            item.analysis,
-            title=item.title,
-            deidentified_title=item.title if hidden else None,
-            width=400,
-            height=260,
-        )
-        spec = dashboard_charts.column_spec(chart)
-        # Arrow bytes now, once, instead of Streamlit converting every dataset on every rerun.
-        spec["datasets"] = {
-            name: dataframe_util.convert_anything_to_arrow_bytes(rows)
-            for name, rows in spec.get("datasets", {}).items()
-        }
-        out.append((item, chart, spec))
-    return out
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _choices(key: tuple, with_services: bool, _district, _labels):
-    return views.student_choices(_district, _labels, with_services), _labels.to_dict()
-
-
-def _remember_pick() -> None:
-    st.session_state["student_id"] = st.session_state[PICK_KEY]
 
 
 common.page_header(
@@ -66,38 +24,12 @@ common.page_header(
 district = common.district()
 rules = common.rules()
 labels = common.student_labels()
-version = common.data_version()
-label_key = (
-    version,
-    common.deidentified(),
-    st.session_state.get(common.LABEL_MODE_KEY),
-)
 hidden = common.deidentified()
 store = common.store()
-ids, names = _choices(label_key, False, district, labels)
-if not ids:
-    st.info("This district has no students yet. Load a district on the Data page.")
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
-    st.stop()
-
-wanted = st.session_state.get("student_id")
-if wanted in ids and st.session_state.get(PICK_KEY) != wanted:
-    st.session_state[PICK_KEY] = wanted
-student_id = st.selectbox(
-    "Student",
-    ids,
-    format_func=lambda sid: str(names.get(sid, sid)),
-    key=PICK_KEY,
-    on_change=_remember_pick,
-    width=420,
-)
-st.session_state["student_id"] = student_id
+student_id = common.pick_student("meeting_page_pick")
 shown_as = str(labels.get(student_id, student_id))
 recs = common.recommendations()
-key = (version, rules.file_hash)
-student, recommendations, services = _recommendations(
-    key, student_id, district, rules, common.goal_summary()
-)
+student, recommendations, services = common.student_recommendations(student_id)
 decisions = store.decisions_for_student(student_id)
 current = views.latest_decisions(decisions)
 
@@ -251,7 +183,7 @@ for rec in recommendations:
                 for note in rec.feasibility_notes:
                     st.markdown("- " + privacy.escape_markdown(note))
         with graphs:
-            goals = _goal_charts(key, rec.service_id, hidden, district, rules)
+            goals = common.goal_charts(rec.service_id)
             if not goals:
                 st.info("No progress data for this service yet.")
             for item, _chart, spec in goals:
@@ -284,7 +216,7 @@ def export_dialog() -> None:
     def pdf() -> bytes:
         pngs = {}
         for r in recommendations:
-            goals = _goal_charts(key, r.service_id, hidden, district, rules)
+            goals = common.goal_charts(r.service_id)
             if goals:
                 pngs[r.service_id] = charts.chart_png(goals[0][1])
         return report.meeting_summary_pdf(

@@ -4,53 +4,9 @@ goals; the LRE figures above; the recorded decisions below."""
 from __future__ import annotations
 
 import streamlit as st
-from streamlit import dataframe_util
 
 from pages import common
-from pushin_rules import charts, dashboard_charts, privacy, views
-
-PICK_KEY = "student_page_pick"
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def _recommendations(key: tuple, student_id: str, _district, _rules, _goals):
-    """The student's record, and each service's recommendation with the service itself."""
-    recommendations = views.student_recommendations(_district, _rules, _goals, student_id)
-    services = {r.service_id: _district.service(r.service_id) for r in recommendations}
-    return _district.student(student_id), recommendations, services
-
-
-@st.cache_resource(max_entries=256, show_spinner=False)
-def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
-    out = []
-    for item in views.goal_views(_district, service_id, _rules.progress_settings(), hidden):
-        chart = charts.progress_chart(
-            item.goal,
-            item.points,
-            item.analysis,
-            title=item.title,
-            deidentified_title=item.title if hidden else None,
-            width=400,
-            height=260,
-        )
-        spec = dashboard_charts.column_spec(chart)
-        # Arrow bytes now, once, instead of Streamlit converting every dataset on every rerun.
-        spec["datasets"] = {
-            name: dataframe_util.convert_anything_to_arrow_bytes(rows)
-            for name, rows in spec.get("datasets", {}).items()
-        }
-        out.append((item, chart, spec))
-    return out
-
-
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _choices(key: tuple, with_services: bool, _district, _labels):
-    return views.student_choices(_district, _labels, with_services), _labels.to_dict()
-
-
-def _remember_pick() -> None:
-    st.session_state["student_id"] = st.session_state[PICK_KEY]
-
+from pushin_rules import privacy, views
 
 common.page_header(
     "Student",
@@ -59,38 +15,11 @@ common.page_header(
 )
 
 district = common.district()
-rules = common.rules()
 labels = common.student_labels()
-version = common.data_version()
-label_key = (
-    version,
-    common.deidentified(),
-    st.session_state.get(common.LABEL_MODE_KEY),
-)
 hidden = common.deidentified()
-ids, names = _choices(label_key, False, district, labels)
-if not ids:
-    st.info("This district has no students yet. Load a district on the Data page.")
-    st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
-    st.stop()
+student_id = common.pick_student("student_page_pick")
 
-wanted = st.session_state.get("student_id")
-if wanted in ids and st.session_state.get(PICK_KEY) != wanted:
-    st.session_state[PICK_KEY] = wanted
-student_id = st.selectbox(
-    "Student",
-    ids,
-    format_func=lambda sid: str(names.get(sid, sid)),
-    key=PICK_KEY,
-    on_change=_remember_pick,
-    width=420,
-)
-st.session_state["student_id"] = student_id
-
-key = (version, rules.file_hash)
-student, recommendations, services = _recommendations(
-    key, student_id, district, rules, common.goal_summary()
-)
+student, recommendations, services = common.student_recommendations(student_id)
 recs = common.recommendations()
 school = district.schools.set_index("school_id")["name"].get(student.school_id, student.school_id)
 facts = [f"Grade {student.grade}", str(school)]
@@ -185,7 +114,7 @@ for rec in recommendations:
                 st.session_state["whatif_source"] = "service"
                 st.switch_page("pages/what_if.py")
         with progress:
-            goals = _goal_charts(key, rec.service_id, hidden, district, rules)
+            goals = common.goal_charts(rec.service_id)
             if not goals:
                 st.info("No goals with progress data for this service yet.")
             for item, _chart, spec in goals:

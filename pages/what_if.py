@@ -32,11 +32,6 @@ def _adoption(key: tuple, school_id: str, _recs, _district, _rules):
     return adoption, lre, load
 
 
-@st.cache_resource(max_entries=8, show_spinner=False)
-def _choices(key: tuple, with_services: bool, _district, _labels):
-    return views.student_choices(_district, _labels, with_services), _labels.to_dict()
-
-
 @st.cache_resource(max_entries=256, show_spinner=False)
 def _score(key: tuple, name: str, weights: tuple, _service, _rules, _evidence, week, others):
     """One scenario scored; `key` holds the data version, rules hash, starting point and
@@ -66,11 +61,6 @@ common.page_header(
 district = common.district()
 rules = common.rules()
 labels = common.student_labels()
-label_key = (
-    common.data_version(),
-    common.deidentified(),
-    st.session_state.get(common.LABEL_MODE_KEY),
-)
 hidden = common.deidentified()
 recs = common.recommendations()
 cases = {v.key: v for v in VIGNETTES}
@@ -97,7 +87,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     evidence = None
     week, others, student_id = 365 * 5, 0.0, None
     if source == "service":
-        ids, names = _choices(label_key, True, district, labels)
+        ids, names = common.student_choices(with_services=True)
         wanted_service = st.session_state.get("whatif_service_id")
         owner = views.student_of_service(district, wanted_service) if wanted_service else None
         wanted_student = st.session_state.get("student_id")
