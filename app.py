@@ -39,5 +39,9 @@ navigation = st.navigation(
         ],
     }
 )
+common.mark_routed()
+wanted = st.session_state.pop(common.WANTED_PAGE_KEY, None)
+if wanted:  # an address opened before the router existed (see common._through_the_router)
+    st.switch_page(wanted)
 common.sidebar(who)
 navigation.run()

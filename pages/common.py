@@ -8,6 +8,7 @@ district's stored version and the rule set's hash, so a rerun recomputes only wh
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -185,9 +186,32 @@ def can_edit() -> bool:
     return current_user().can_edit
 
 
+_ROUTER = {"seen": False}
+WANTED_PAGE_KEY = "_wanted_page"
+
+
+def mark_routed() -> None:
+    """app.py has built its navigation in this server process (from then on Streamlit routes
+    every address through app.py)."""
+    _ROUTER["seen"] = True
+
+
+def _through_the_router() -> None:
+    """On a fresh server Streamlit runs the file of pages/ named by the address on its own,
+    without app.py (no sidebar, no de-identified switch). Send that visit through app.py,
+    which then opens the page that was asked for."""
+    if _ROUTER["seen"]:
+        return
+    page = sys._getframe(2).f_globals.get("__file__")
+    if page:
+        st.session_state[WANTED_PAGE_KEY] = str(Path(page).relative_to(ROOT))
+    st.switch_page(str(ROOT / "app.py"))
+
+
 def page_header(title: str, help: str) -> None:
     """Every page starts here, so the sign-in gate runs before anything is shown."""
     current_user()
+    _through_the_router()
     st.title(title)
     st.caption(help)
 
