@@ -17,6 +17,20 @@ import streamlit as st
 
 from pushin_rules import access, privacy
 
+
+def _no_address_lookups() -> None:
+    """Streamlit checks a websocket from another web site against this machine's own
+    addresses, which it finds by opening a socket toward 8.8.8.8 and asking
+    checkip.amazonaws.com: calls to outside addresses. This server only listens on this
+    machine, so its addresses are settled here, once, when the first page loads."""
+    from streamlit import net_util
+
+    net_util._internal_ip = net_util._internal_ip or "127.0.0.1"
+    net_util._external_ip = net_util._external_ip or "127.0.0.1"
+
+
+_no_address_lookups()
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_DIR = ROOT / "sample_data"
 DEIDENTIFIED_KEY = "deidentified"

@@ -178,3 +178,37 @@ def test_a_cross_origin_websocket_makes_no_outside_call(tmp_path: Path) -> None:
             reply = conn.recv(200)
     assert reply.startswith(b"HTTP/1.1 403"), reply  # refused, as it should be
     assert guard.entries() == [], guard.report()
+
+
+def test_once_the_app_has_loaded_a_cross_origin_websocket_makes_no_outside_call(
+    tmp_path: Path,
+) -> None:
+    """The app settles this machine's addresses when its first page loads, so from then on
+    a web site probing the local server cannot make Streamlit look them up outside."""
+    from playwright.sync_api import sync_playwright
+
+    guard = make_guard(tmp_path / "guard")
+    with streamlit_server(tmp_path / "data", env=guard.env()) as server:
+        with sync_playwright() as playwright:
+            browser = launch_chromium(playwright)
+            try:
+                page = browser.new_page()
+                page.goto(server.url, wait_until="domcontentloaded")
+                page.get_by_text("De-identified display").wait_for(timeout=60_000)
+            finally:
+                browser.close()
+        host = server.url.removeprefix("http://")
+        request = (
+            "GET /_stcore/stream HTTP/1.1\r\n"
+            f"Host: {host}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: streamlit\r\n"
+            "Origin: https://some-website.example\r\n\r\n"
+        )
+        address, port = host.split(":")
+        with socket.create_connection((address, int(port)), timeout=30) as conn:
+            conn.sendall(request.encode())
+            reply = conn.recv(200)
+    assert reply.startswith(b"HTTP/1.1 403"), reply
+    assert guard.entries() == [], guard.report()
