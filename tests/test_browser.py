@@ -9,16 +9,11 @@ Screenshots of every page at 1280x720 are written to test-artifacts/ (ignored by
 from __future__ import annotations
 
 import csv
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from appserver import streamlit_server
 
 pytestmark = pytest.mark.browser
 
@@ -49,61 +44,10 @@ if not Path(CHROMIUM).exists():
     pytest.skip("Debian's Chromium is not installed", allow_module_level=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    data_dir = tmp_path_factory.mktemp("browser_db")
-    env = {
-        **os.environ,
-        "PUSHIN_DATA_DIR": str(data_dir),
-        "PUSHIN_SEED": "",
-        "PUSHIN_DATABASE_URL": "",
-    }
-    log = (data_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:  # noqa: S310
-                    if reply.read() == b"ok":
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not start; see " + str(data_dir / "server.log"))
-            time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with streamlit_server(tmp_path_factory.mktemp("browser_db")) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")

@@ -153,6 +153,24 @@ def test_app_makes_no_outside_calls(tmp_path: Path) -> None:
     assert not problems, "\n".join(problems)
 
 
+def cross_origin_websocket(url: str) -> bytes:
+    """What a web site the teacher has open can send to the local server: a websocket
+    upgrade from another origin. Returns the start of the server's reply."""
+    host = url.removeprefix("http://")
+    request = (
+        "GET /_stcore/stream HTTP/1.1\r\n"
+        f"Host: {host}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: streamlit\r\n"
+        "Origin: https://some-website.example\r\n\r\n"
+    )
+    address, port = host.split(":")
+    with socket.create_connection((address, int(port)), timeout=30) as conn:
+        conn.sendall(request.encode())
+        return conn.recv(200)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="Streamlit checks a cross-origin websocket against the machine's internal and "
@@ -163,19 +181,7 @@ def test_app_makes_no_outside_calls(tmp_path: Path) -> None:
 def test_a_cross_origin_websocket_makes_no_outside_call(tmp_path: Path) -> None:
     guard = make_guard(tmp_path / "guard")
     with streamlit_server(tmp_path / "data", env=guard.env()) as server:
-        host = server.url.removeprefix("http://")
-        request = (
-            "GET /_stcore/stream HTTP/1.1\r\n"
-            f"Host: {host}\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
-            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: streamlit\r\n"
-            "Origin: https://some-website.example\r\n\r\n"
-        )
-        address, port = host.split(":")
-        with socket.create_connection((address, int(port)), timeout=30) as conn:
-            conn.sendall(request.encode())
-            reply = conn.recv(200)
+        reply = cross_origin_websocket(server.url)
     assert reply.startswith(b"HTTP/1.1 403"), reply  # refused, as it should be
     assert guard.entries() == [], guard.report()
 
@@ -197,18 +203,6 @@ def test_once_the_app_has_loaded_a_cross_origin_websocket_makes_no_outside_call(
                 page.get_by_text("De-identified display").wait_for(timeout=60_000)
             finally:
                 browser.close()
-        host = server.url.removeprefix("http://")
-        request = (
-            "GET /_stcore/stream HTTP/1.1\r\n"
-            f"Host: {host}\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {base64.b64encode(os.urandom(16)).decode()}\r\n"
-            "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: streamlit\r\n"
-            "Origin: https://some-website.example\r\n\r\n"
-        )
-        address, port = host.split(":")
-        with socket.create_connection((address, int(port)), timeout=30) as conn:
-            conn.sendall(request.encode())
-            reply = conn.recv(200)
+        reply = cross_origin_websocket(server.url)
     assert reply.startswith(b"HTTP/1.1 403"), reply
     assert guard.entries() == [], guard.report()

@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from tests.appserver import chromium_available, launch_chromium, streamlit_server, wait_idle
+from appserver import chromium_available, launch_chromium, streamlit_server, wait_idle
 
 pytestmark = [
     pytest.mark.browser,
