@@ -23,7 +23,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pushin_rules.bench import app_pages, median_time, peak_rss_mb  # noqa: E402
+from benchmarks.bench import app_pages, median_time, peak_rss_mb  # noqa: E402
 
 # Everything that drives Streamlit lives here, in the child process, never in pushin_rules.
 

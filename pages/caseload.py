@@ -5,23 +5,23 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from pushin_rules import dashboard_charts, privacy, views
+from pushin_rules.present import caseload, charts, privacy, words
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _table(key: tuple, _recs, _district, _labels):
-    return views.caseload_table(_recs, _district, _labels)
+    return caseload.caseload_table(_recs, _district, _labels)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _counts(key: tuple, _recs, _goals):
-    return views.caseload_counts(_recs, _goals)
+    return caseload.caseload_counts(_recs, _goals)
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _load(key: tuple, _recs, _district, _rules):
-    load = views.provider_load(_recs, _district, _rules)
-    chart = dashboard_charts.provider_load_chart(views.provider_load_long(load))
+    load = caseload.provider_load(_recs, _district, _rules)
+    chart = charts.provider_load_chart(caseload.provider_load_long(load))
     return load, chart.to_dict()
 
 
@@ -44,7 +44,7 @@ table = _table(key, recs, district, labels)
 counts = _counts(key[:2], recs, common.goal_summary())
 
 with st.expander("What the words mean"):
-    for line in views.term_lines(common.rules()):
+    for line in words.term_lines(common.rules()):
         st.markdown("- " + privacy.escape_markdown(line))
 
 if table.empty:
@@ -78,17 +78,17 @@ cols[3].metric(
 def caseload_table() -> None:
     cols = st.columns(4)
     schools = cols[0].multiselect(
-        "School", views.options(table, "school"), placeholder="All schools"
+        "School", caseload.options(table, "school"), placeholder="All schools"
     )
     providers = cols[1].multiselect(
-        "Provider", views.options(table, "provider"), placeholder="All providers"
+        "Provider", caseload.options(table, "provider"), placeholder="All providers"
     )
     services = cols[2].multiselect(
-        "Service", views.options(table, "service"), placeholder="All services"
+        "Service", caseload.options(table, "service"), placeholder="All services"
     )
     models = cols[3].multiselect(
         "Recommendation",
-        [views.MODEL_LABELS[m] for m in views.MODELS],
+        [words.MODEL_LABELS[m] for m in words.MODELS],
         placeholder="Any recommendation",
     )
     with st.container(horizontal=True, vertical_alignment="center"):
@@ -101,9 +101,9 @@ def caseload_table() -> None:
         differs = st.toggle("Differs from today")
         close = st.toggle("Close calls")
         change = st.toggle("Progress says change")
-    shown = views.filter_caseload(
+    shown = caseload.filter_caseload(
         table,
-        views.CaseloadFilter(
+        caseload.CaseloadFilter(
             schools=tuple(schools),
             providers=tuple(providers),
             services=tuple(services),
@@ -151,7 +151,7 @@ def caseload_table() -> None:
             "differs": st.column_config.CheckboxColumn("Differs"),
             "close_call": st.column_config.CheckboxColumn("Close call"),
             "progress": st.column_config.TextColumn("Progress"),
-            "lre_category": st.column_config.TextColumn("LRE if adopted", help=views.TERMS["lre"]),
+            "lre_category": st.column_config.TextColumn("LRE if adopted", help=words.TERMS["lre"]),
         },
     )
     rows = event.selection.rows if event is not None else []
@@ -186,9 +186,9 @@ if load.empty:
 else:
     over = load[(load["capacity"] > 0) & (load["recommended"] > load["capacity"])]
     st.vega_lite_chart(load_spec, width="stretch")
-    if len(load) > dashboard_charts.MAX_PROVIDERS:
+    if len(load) > charts.MAX_PROVIDERS:
         st.caption(
-            f"The chart shows the {dashboard_charts.MAX_PROVIDERS} busiest of {len(load):,} "
+            f"The chart shows the {charts.MAX_PROVIDERS} busiest of {len(load):,} "
             "providers; the table below lists them all."
         )
     if not over.empty:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pushin_rules import access, privacy
+from pushin_rules.present import access, privacy
 
 
 def _no_address_lookups() -> None:
@@ -50,14 +50,14 @@ def secrets() -> Mapping[str, object]:
 
 @st.cache_resource(show_spinner="Opening the database...")
 def _open_store(url: str, seed: str | None):
-    from pushin_rules.store import Store
+    from pushin_rules.data.store import Store
 
     return Store.open(url, seed_dir=Path(seed) if seed else None)
 
 
 def store():
     """The district's database (SQLite file by default, PostgreSQL through a URL)."""
-    from pushin_rules.store import database_url
+    from pushin_rules.data.store import database_url
 
     seed = None if os.environ.get("PUSHIN_SEED", "").lower() == "none" else str(SAMPLE_DIR)
     return _open_store(database_url(secrets()), seed)
@@ -91,7 +91,7 @@ def district():
 
 @st.cache_resource(show_spinner=False)
 def _rules(path: str | None):
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.rules import load_rules
 
     return load_rules(Path(path) if path else None)
 
@@ -103,7 +103,7 @@ def rules():
 
 @st.cache_resource(max_entries=8, show_spinner="Scoring every service...")
 def _recommendations(version: str, rules_hash: str, _district, _rules) -> pd.DataFrame:
-    from pushin_rules.recommend import recommend_district
+    from pushin_rules.decide.recommend import recommend_district
 
     return recommend_district(_district, _rules)
 
@@ -116,7 +116,7 @@ def recommendations() -> pd.DataFrame:
 
 @st.cache_resource(max_entries=8, show_spinner="Reading the progress data...")
 def _goal_summary(version: str, rules_hash: str, _district, _rules) -> pd.DataFrame:
-    from pushin_rules.progress import goal_summary
+    from pushin_rules.decide.progress import goal_summary
 
     return goal_summary(_district, _rules.progress)
 
@@ -279,9 +279,9 @@ def label_key() -> tuple:
 
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _student_choices(key: tuple, with_services: bool, _district, _labels):
-    from pushin_rules import views
+    from pushin_rules.present import caseload
 
-    return views.student_choices(_district, _labels, with_services), _labels.to_dict()
+    return caseload.student_choices(_district, _labels, with_services), _labels.to_dict()
 
 
 def student_choices(with_services: bool = False) -> tuple[list[str], dict[str, str]]:
@@ -314,9 +314,9 @@ def pick_student(widget_key: str) -> str:
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _student_recommendations(key: tuple, student_id: str, _district, _rules, _goals):
-    from pushin_rules import views
+    from pushin_rules.present import student_view
 
-    recommendations = views.student_recommendations(_district, _rules, _goals, student_id)
+    recommendations = student_view.student_recommendations(_district, _rules, _goals, student_id)
     services = {r.service_id: _district.service(r.service_id) for r in recommendations}
     return _district.student(student_id), recommendations, services
 
@@ -332,10 +332,10 @@ def student_recommendations(student_id: str):
 def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
     from streamlit import dataframe_util
 
-    from pushin_rules import charts, dashboard_charts, views
+    from pushin_rules.present import charts, student_view
 
     out = []
-    for item in views.goal_views(_district, service_id, _rules.progress_settings(), hidden):
+    for item in student_view.goal_views(_district, service_id, _rules.progress_settings(), hidden):
         chart = charts.progress_chart(
             item.goal,
             item.points,
@@ -345,7 +345,7 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
             width=400,
             height=260,
         )
-        spec = dashboard_charts.column_spec(chart)
+        spec = charts.column_spec(chart)
         # Arrow bytes now, once, instead of Streamlit converting every dataset on every rerun.
         spec["datasets"] = {
             name: dataframe_util.convert_anything_to_arrow_bytes(rows)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from pushin_rules import access, privacy, views
+from pushin_rules.data.loader import load_district, parse_district
 from pushin_rules.errors import DistrictError
-from pushin_rules.loader import load_district, parse_district
+from pushin_rules.present import access, decision_log, exchange, privacy
 
 RESULT_KEY = "data_import_result"
 
@@ -82,7 +82,7 @@ else:
     failure: DistrictError | None = None
     upload_notes: list[str] = []
     if submitted_upload:
-        files, upload_notes = views.uploaded_files((u.name, u.getvalue()) for u in uploads or [])
+        files, upload_notes = exchange.uploaded_files((u.name, u.getvalue()) for u in uploads or [])
         try:
             candidate = parse_district(files, source="uploaded files")
         except DistrictError as error:
@@ -104,7 +104,7 @@ else:
             st.session_state[RESULT_KEY] = ("loaded", candidate.source, upload_notes)
             st.rerun()
     if failure is not None:
-        st.session_state[RESULT_KEY] = ("failed", views.problems_frame(failure), upload_notes)
+        st.session_state[RESULT_KEY] = ("failed", exchange.problems_frame(failure), upload_notes)
 
     result = st.session_state.get(RESULT_KEY)
     if result is not None:
@@ -137,14 +137,14 @@ export_labels = common.student_labels() if common.deidentified() else None
 with st.container(horizontal=True):
     st.download_button(
         "Templates (zip of empty CSV files with one example row)",
-        data=views.templates_zip(),
+        data=exchange.templates_zip(),
         file_name="district-templates.zip",
         mime="application/zip",
         icon=":material/download:",
     )
     st.download_button(
         "Current data (zip of CSV files)" + (", de-identified" if common.deidentified() else ""),
-        data=lambda: views.district_zip(district, export_labels),
+        data=lambda: exchange.district_zip(district, export_labels),
         file_name="district-data.zip",
         mime="application/zip",
         icon=":material/download:",
@@ -153,7 +153,7 @@ with st.container(horizontal=True):
 
 st.subheader("Audit log")
 st.caption("Who loaded data and who recorded decisions, and when (newest first).")
-audit = views.audit_table(store.audit_log(limit=200))
+audit = decision_log.audit_table(store.audit_log(limit=200))
 if audit.empty:
     st.info("Nothing has been recorded yet.")
 else:

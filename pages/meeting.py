@@ -8,9 +8,17 @@ import datetime as dt
 import streamlit as st
 
 from pages import common
-from pushin_rules import charts, privacy, report, views
+from pushin_rules.data.store import DecisionInput
 from pushin_rules.errors import InputError
-from pushin_rules.store import DecisionInput
+from pushin_rules.present import (
+    charts,
+    decision_log,
+    meeting_form,
+    privacy,
+    report,
+    student_view,
+    words,
+)
 
 SAVED_KEY = "meeting_saved"
 
@@ -31,20 +39,20 @@ shown_as = str(labels.get(student_id, student_id))
 recs = common.recommendations()
 student, recommendations, services = common.student_recommendations(student_id)
 decisions = store.decisions_for_student(student_id)
-current = views.latest_decisions(decisions)
+current = decision_log.latest_decisions(decisions)
 
 st.header(privacy.escape_markdown(shown_as), anchor=False)
-lre = views.lre_summary(recs, student_id)
+lre = student_view.lre_summary(recs, student_id)
 if lre is not None:
     st.markdown(
         privacy.escape_markdown(
-            f"Today {shown_as} spends {views.percent_text(lre['now'])} of the school week in "
+            f"Today {shown_as} spends {words.percent_text(lre['now'])} of the school week in "
             f"the regular classroom. If the team follows every suggestion below: "
-            f"{views.percent_text(lre['adopted'])} ({lre['adopted_category']})."
+            f"{words.percent_text(lre['adopted'])} ({lre['adopted_category']})."
         )
     )
 with st.expander("What the words mean"):
-    for line in views.term_lines(rules):
+    for line in words.term_lines(rules):
         st.markdown("- " + privacy.escape_markdown(line))
 
 message = st.session_state.pop(SAVED_KEY, None)
@@ -85,7 +93,7 @@ def decision_form(rec) -> None:
     if record is not None:
         st.caption(
             f"Recorded {record.meeting_date:%B %d, %Y}: {record.decision} — "
-            + views.split_text(record.decided_push_in_minutes, record.decided_pull_out_minutes)
+            + words.split_text(record.decided_push_in_minutes, record.decided_pull_out_minutes)
         )
     choice = st.radio(
         "The team's decision",
@@ -102,8 +110,8 @@ def decision_form(rec) -> None:
         with st.container(horizontal=True):
             model = st.selectbox(
                 "Where the service takes place",
-                views.override_models(rec.recommendation),
-                format_func=views.model_label,
+                meeting_form.override_models(rec.recommendation),
+                format_func=words.model_label,
                 key=f"mt:{sid}:model",
                 width=260,
             )
@@ -129,10 +137,10 @@ def decision_form(rec) -> None:
     ):
         corrects = record.id
     if st.button("Record decision", type="primary", key=f"mt:{sid}:save"):
-        fields = views.decision_fields(
+        fields = meeting_form.decision_fields(
             rec,
             decision=choice,
-            attendees=views.parse_attendees(st.session_state.get("meeting_attendees", "")),
+            attendees=meeting_form.parse_attendees(st.session_state.get("meeting_attendees", "")),
             meeting_date=st.session_state.get("meeting_date") or dt.date.today(),
             recorded_by=common.current_user().name,
             model=model,
@@ -153,7 +161,7 @@ def decision_form(rec) -> None:
             st.error(str(error))
             return
         st.session_state[SAVED_KEY] = (
-            f"Recorded the decision for {views.service_label(rec.service)}."
+            f"Recorded the decision for {words.service_label(rec.service)}."
         )
         st.rerun(scope="app")
 
@@ -161,18 +169,18 @@ def decision_form(rec) -> None:
 for rec in recommendations:
     with st.container(border=True):
         st.subheader(
-            f"{views.service_label(rec.service)}: {rec.minutes_per_week} minutes a week",
+            f"{words.service_label(rec.service)}: {rec.minutes_per_week} minutes a week",
             anchor=False,
         )
-        words, graphs = st.columns([2, 3], gap="large")
-        with words:
+        text_col, graphs = st.columns([2, 3], gap="large")
+        with text_col:
             st.markdown(
-                f"#### Suggested: {views.model_label(rec.recommendation.value)}",
+                f"#### Suggested: {words.model_label(rec.recommendation.value)}",
             )
             st.markdown(privacy.escape_markdown(rec.split.sentence))
             service = services[rec.service_id]
-            st.caption(privacy.escape_markdown("Today: " + views.current_text(service)))
-            reasons = views.reasons(rec)
+            st.caption(privacy.escape_markdown("Today: " + words.current_text(service)))
+            reasons = student_view.reasons(rec)
             if reasons:
                 st.markdown("**Why**")
                 for item in reasons[:4]:
@@ -190,7 +198,7 @@ for rec in recommendations:
                 if item.description:
                     st.markdown("*" + privacy.escape_markdown(item.description) + "*")
                 st.vega_lite_chart(spec, width="stretch")
-                st.markdown(privacy.escape_markdown(views.plain_progress(item.analysis)))
+                st.markdown(privacy.escape_markdown(words.plain_progress(item.analysis)))
         if editor:
             decision_form(rec)
 
@@ -204,7 +212,7 @@ def export_dialog() -> None:
     if hidden:
         st.caption("De-identified display is on: the summary uses the pseudonym, not the name.")
     services = [report.service_summary(r.model_dump(mode="json")) for r in recommendations]
-    person = views.meeting_student(district, recs, student_id, shown_as)
+    person = meeting_form.meeting_student(district, recs, student_id, shown_as)
     stored = store.decisions_for_student(student_id)
     today = dt.date.today()
 
@@ -248,13 +256,13 @@ if recommendations and st.button("Export meeting summary", icon=":material/downl
     export_dialog()
 
 st.subheader("Decisions recorded for this student", anchor=False)
-history = views.decisions_table(decisions, district.services)
+history = decision_log.decisions_table(decisions, district.services)
 if hidden:
-    history = views.deidentify_history(history, student.name, shown_as)
+    history = decision_log.deidentify_history(history, student.name, shown_as)
 if history.empty:
     st.caption("No decisions recorded yet.")
 for row in history.to_dict("records"):
     with st.container(border=True):
-        st.markdown(privacy.escape_markdown(views.history_heading(row)))
-        st.markdown(privacy.escape_markdown(views.history_body(row)))
-        st.caption(privacy.escape_markdown(views.history_footer(row)))
+        st.markdown(privacy.escape_markdown(decision_log.history_heading(row)))
+        st.markdown(privacy.escape_markdown(decision_log.history_body(row)))
+        st.caption(privacy.escape_markdown(decision_log.history_footer(row)))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from pushin_rules import privacy, views
+from pushin_rules.present import decision_log, privacy, student_view, words
 
 common.page_header(
     "Student",
@@ -29,22 +29,22 @@ if student.case_manager and not hidden:
     facts.append(f"case manager {student.case_manager}")
 st.caption(privacy.escape_markdown(" · ".join(facts)))
 
-lre = views.lre_summary(recs, student_id)
+lre = student_view.lre_summary(recs, student_id)
 if lre is not None:
     cols = st.columns([1, 1, 2])
     cols[0].metric(
         "In the regular class today",
-        views.percent_text(lre["now"]),
-        help=views.TERMS["lre"],
+        words.percent_text(lre["now"]),
+        help=words.TERMS["lre"],
     )
     cols[0].caption(f"Federal category: {lre['now_category'] or '–'}")
-    change = views.percent_change(lre["now"], lre["adopted"])
+    change = words.percent_change(lre["now"], lre["adopted"])
     cols[1].metric(
         "If recommendations adopted",
-        views.percent_text(lre["adopted"]),
+        words.percent_text(lre["adopted"]),
         delta=change,
         delta_color="off",
-        help=views.TERMS["lre"],
+        help=words.TERMS["lre"],
     )
     cols[1].caption(f"Federal category: {lre['adopted_category'] or '–'}")
     with cols[2]:
@@ -64,36 +64,36 @@ for rec in recommendations:
     service = services[rec.service_id]
     with st.container(border=True):
         st.subheader(
-            f"{views.service_label(rec.service)} · {rec.minutes_per_week} min a week",
+            f"{words.service_label(rec.service)} · {rec.minutes_per_week} min a week",
             anchor=False,
         )
         card, progress = st.columns(2, gap="medium")
         with card:
-            st.markdown(f"#### Recommended: {views.model_label(rec.recommendation.value)}")
+            st.markdown(f"#### Recommended: {words.model_label(rec.recommendation.value)}")
             st.markdown(
                 "**"
-                + views.split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes)
+                + words.split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes)
                 + "**"
             )
             st.caption(
-                f"Today: {views.current_text(service)} · "
-                f"Confidence: {views.confidence_label(rec.confidence)}"
+                f"Today: {words.current_text(service)} · "
+                f"Confidence: {words.confidence_label(rec.confidence)}"
             )
             st.markdown(
                 "**Is today's model working?** "
-                + privacy.escape_markdown(views.model_working(rec.progress_decision))
+                + privacy.escape_markdown(words.model_working(rec.progress_decision))
             )
             st.markdown(privacy.escape_markdown(rec.rule_sentence))
-            reasons = views.reasons(rec)
+            reasons = student_view.reasons(rec)
             if reasons:
                 st.markdown("**Why**")
                 for item in reasons:
                     st.markdown(
                         "- "
                         + privacy.escape_markdown(
-                            f"{views.cap(item.label)} (rated {item.rating}): {item.sentence}"
+                            f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
                         ),
-                        help=views.source_list(item.sources),
+                        help=words.source_list(item.sources),
                     )
             for line in rec.progress_evidence:
                 st.markdown("- " + privacy.escape_markdown(line))
@@ -108,7 +108,7 @@ for rec in recommendations:
                         st.markdown("- " + privacy.escape_markdown(tip.sentence))
             sources = sorted({s for item in reasons for s in item.sources})
             if sources:
-                st.caption(privacy.escape_markdown(views.source_list(sources)))
+                st.caption(privacy.escape_markdown(words.source_list(sources)))
             if st.button("Try changes in what-if", key=f"whatif_{rec.service_id}"):
                 st.session_state["whatif_service_id"] = rec.service_id
                 st.session_state["whatif_source"] = "service"
@@ -118,19 +118,21 @@ for rec in recommendations:
             if not goals:
                 st.info("No goals with progress data for this service yet.")
             for item, _chart, spec in goals:
-                st.markdown(f"**Progress: {views.progress_label(item.analysis.decision)}**")
+                st.markdown(f"**Progress: {words.progress_label(item.analysis.decision)}**")
                 if item.description:
                     st.caption(privacy.escape_markdown(item.description))
                 st.vega_lite_chart(spec, width="stretch")
 
 st.subheader("Decisions recorded for this student", anchor=False)
-history = views.decisions_table(common.store().decisions_for_student(student_id), district.services)
+history = decision_log.decisions_table(
+    common.store().decisions_for_student(student_id), district.services
+)
 if hidden:
-    history = views.deidentify_history(history, student.name, str(labels.get(student_id)))
+    history = decision_log.deidentify_history(history, student.name, str(labels.get(student_id)))
 if history.empty:
     st.caption("No decisions recorded yet. Record one on the Meeting page.")
 for row in history.to_dict("records"):
     with st.container(border=True):
-        st.markdown(privacy.escape_markdown(views.history_heading(row)))
-        st.markdown(privacy.escape_markdown(views.history_body(row)))
-        st.caption(privacy.escape_markdown(views.history_footer(row)))
+        st.markdown(privacy.escape_markdown(decision_log.history_heading(row)))
+        st.markdown(privacy.escape_markdown(decision_log.history_body(row)))
+        st.caption(privacy.escape_markdown(decision_log.history_footer(row)))

@@ -5,21 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from pushin_rules import dashboard_charts, privacy, trainer, views
-from pushin_rules.engine import recommend
-from pushin_rules.synth import VIGNETTES
+from pushin_rules.data.synth import VIGNETTES
+from pushin_rules.decide.engine import recommend
+from pushin_rules.present import charts, privacy, scenarios, student_view, trainer, words
 
 QUIZ_KEY = "trainer_quiz"
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _decision_map(rules_hash: str, pair: tuple, x_key: str, y_key: str, _rules) -> dict:
-    service = views.vignette_services(CASES[pair[0]])[pair[1]]
-    grid = views.decision_map(service, _rules, x_key, y_key)
-    return dashboard_charts.decision_map_chart(
+    service = trainer.vignette_services(CASES[pair[0]])[pair[1]]
+    grid = trainer.decision_map(service, _rules, x_key, y_key)
+    return charts.decision_map_chart(
         grid,
-        x_title=views.cap(_rules.factor(x_key).label) + " (rating)",
-        y_title=views.cap(_rules.factor(y_key).label) + " (rating)",
+        x_title=words.cap(_rules.factor(x_key).label) + " (rating)",
+        y_title=words.cap(_rules.factor(y_key).label) + " (rating)",
     ).to_dict()
 
 
@@ -39,7 +39,7 @@ questions = [(v.key, i) for v in VIGNETTES for i in range(len(v.services))]
 def case_service_label(pair: tuple[str, int]) -> str:
     vignette = cases[pair[0]]
     service = vignette.services[pair[1]]
-    return f"{views.vignette_title(vignette, hidden)} · {views.service_label(service.service)}"
+    return f"{trainer.vignette_title(vignette, hidden)} · {words.service_label(service.service)}"
 
 
 gallery, compare, decision_map, quiz = st.tabs(
@@ -55,15 +55,15 @@ with gallery:
     for index, vignette in enumerate(VIGNETTES):
         with columns[index % 2].container(border=True):
             st.markdown(
-                "**" + privacy.escape_markdown(views.vignette_title(vignette, hidden)) + "**"
+                "**" + privacy.escape_markdown(trainer.vignette_title(vignette, hidden)) + "**"
             )
-            st.markdown(privacy.escape_markdown(views.cite_titles(vignette.situation)))
+            st.markdown(privacy.escape_markdown(words.cite_titles(vignette.situation)))
             for service in vignette.services:
                 st.caption(
                     privacy.escape_markdown(
-                        f"{views.service_label(service.service)}: "
+                        f"{words.service_label(service.service)}: "
                         f"{service.minutes_per_week} min a week, today "
-                        f"{views.model_label(service.current_model).lower()}"
+                        f"{words.model_label(service.current_model).lower()}"
                     )
                 )
             if st.button("Open in what-if", key=f"open_case_{vignette.key}"):
@@ -87,8 +87,8 @@ with compare:
             st.markdown("\n".join(f"- {line}" for line in item.costs))
             st.markdown("**Fits when**")
             st.markdown(item.fits_when)
-            st.caption(privacy.escape_markdown(views.source_list(item.sources)))
-    st.info(trainer.HYBRID_NOTE + " " + views.source_list(trainer.HYBRID_SOURCES) + ".")
+            st.caption(privacy.escape_markdown(words.source_list(item.sources)))
+    st.info(trainer.HYBRID_NOTE + " " + words.source_list(trainer.HYBRID_SOURCES) + ".")
     st.warning(trainer.STAFFING_NOTE + " (" + trainer.SOURCE_STAFFING + ")")
 
 with decision_map:
@@ -110,7 +110,7 @@ with decision_map:
             "Across",
             [f.key for f in need],
             index=0,
-            format_func=lambda k: views.cap(rules.factor(k).label),
+            format_func=lambda k: words.cap(rules.factor(k).label),
             width=280,
         )
         y_choices = [f.key for f in need if f.key != x_key]
@@ -118,7 +118,7 @@ with decision_map:
             "Up",
             y_choices,
             index=y_choices.index("generalization") if "generalization" in y_choices else 0,
-            format_func=lambda k: views.cap(rules.factor(k).label),
+            format_func=lambda k: words.cap(rules.factor(k).label),
             width=280,
         )
     left, right = st.columns([3, 2])
@@ -131,8 +131,8 @@ with decision_map:
         for key in (x_key, y_key):
             factor = rules.factor(key)
             st.markdown(
-                f"*{privacy.escape_markdown(views.cap(factor.label))}* "
-                f"({views.SIDE_LABELS[factor.direction].lower()}): "
+                f"*{privacy.escape_markdown(words.cap(factor.label))}* "
+                f"({words.SIDE_LABELS[factor.direction].lower()}): "
                 + privacy.escape_markdown(factor.question)
             )
         st.caption("IN: push-in · SPLIT: hybrid · OUT: pull-out.")
@@ -143,14 +143,14 @@ with quiz:
     )
     pair = questions[state["index"] % len(questions)]
     vignette = cases[pair[0]]
-    service = views.vignette_services(vignette)[pair[1]]
+    service = trainer.vignette_services(vignette)[pair[1]]
     st.caption(
         f"Question {state['index'] % len(questions) + 1} of {len(questions)}. "
         + state["tally"].text()
     )
     st.markdown("**" + privacy.escape_markdown(case_service_label(pair)) + "**")
-    st.markdown(privacy.escape_markdown(views.cite_titles(vignette.situation)))
-    ratings = views.ratings_table(service, rules)
+    st.markdown(privacy.escape_markdown(words.cite_titles(vignette.situation)))
+    ratings = scenarios.ratings_table(service, rules)
     columns = st.columns(3)
     for column, (side, rows) in zip(columns, ratings.groupby("pulls", sort=False), strict=False):
         with column.container(border=True, height="stretch"):
@@ -160,8 +160,8 @@ with quiz:
                 st.caption(row.meaning)
     pick = st.radio(
         "Where would you deliver this service?",
-        list(views.MODELS),
-        format_func=views.model_label,
+        list(words.MODELS),
+        format_func=words.model_label,
         index=None,
         horizontal=True,
         key=f"quiz_pick_{state['index']}",
@@ -184,13 +184,13 @@ with quiz:
         result = state["answered"][1]
         (st.success if result.correct else st.warning)(result.message)
         with st.container(border=True):
-            st.markdown("**The rules' answer:** " + privacy.escape_markdown(views.headline(answer)))
+            st.markdown("**The rules' answer:** " + privacy.escape_markdown(words.headline(answer)))
             st.markdown(privacy.escape_markdown(answer.rule_sentence))
-            for contribution in views.reasons(answer):
+            for contribution in student_view.reasons(answer):
                 st.markdown(
                     "- "
                     + privacy.escape_markdown(
-                        f"{views.cap(contribution.label)} (rated {contribution.rating}): "
+                        f"{words.cap(contribution.label)} (rated {contribution.rating}): "
                         f"{contribution.sentence}"
                     )
                 )

@@ -6,10 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from pages import common
-from pushin_rules import dashboard_charts, privacy, views
-from pushin_rules.engine import progress_evidence
+from pushin_rules.data.synth import VIGNETTES
+from pushin_rules.decide.engine import progress_evidence
 from pushin_rules.errors import RulesError
-from pushin_rules.synth import VIGNETTES
+from pushin_rules.present import caseload, charts, privacy, scenarios, student_view, trainer, words
 
 PREFIX = "wi:"  # every editing widget's key starts with this, so Reset can clear them
 SCENARIOS_KEY = "whatif_scenarios"
@@ -23,11 +23,11 @@ SOURCES = {
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _adoption(key: tuple, school_id: str, _recs, _district, _rules):
-    adoption = views.school_adoption(_recs, _district, school_id, _rules)
-    lre = dashboard_charts.lre_change_chart(adoption.categories).to_dict()
+    adoption = scenarios.school_adoption(_recs, _district, school_id, _rules)
+    lre = charts.lre_change_chart(adoption.categories).to_dict()
     load = None
     if not adoption.load.empty:
-        chart = dashboard_charts.provider_load_chart(views.provider_load_long(adoption.load))
+        chart = charts.provider_load_chart(caseload.provider_load_long(adoption.load))
         load = chart.to_dict()
     return adoption, lre, load
 
@@ -37,7 +37,7 @@ def _score(key: tuple, name: str, weights: tuple, _service, _rules, _evidence, w
     """One scenario scored; `key` holds the data version, rules hash, starting point and
     the edited service, so moving a slider back recalls the earlier answer."""
     rules = _rules.with_weights(dict(weights)) if weights else _rules
-    return views.score_scenario(
+    return scenarios.score_scenario(
         name, _service, rules, evidence=_evidence, week_minutes=week, other_outside_minutes=others
     )
 
@@ -89,7 +89,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
     if source == "service":
         ids, names = common.student_choices(with_services=True)
         wanted_service = st.session_state.get("whatif_service_id")
-        owner = views.student_of_service(district, wanted_service) if wanted_service else None
+        owner = caseload.student_of_service(district, wanted_service) if wanted_service else None
         wanted_student = st.session_state.get("student_id")
         if wanted_student not in ids:
             wanted_student = owner
@@ -101,22 +101,22 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
             width=320,
         )
         st.session_state["student_id"] = student_id
-        own = views.student_services(district, student_id)
+        own = student_view.student_services(district, student_id)
         service_ids = list(own["service_id"])
         kinds = dict(zip(own["service_id"], own["service"], strict=True))
         service_id = st.selectbox(
             "Service",
             service_ids,
             index=service_ids.index(wanted_service) if wanted_service in service_ids else 0,
-            format_func=lambda sid: views.service_label(kinds[sid]),
+            format_func=lambda sid: words.service_label(kinds[sid]),
             width=320,
         )
         st.session_state["whatif_service_id"] = service_id
         base = district.service(service_id)
         base_id = f"service:{service_id}"
         evidence = progress_evidence(own, common.goal_summary(), rules)
-        week = views.week_minutes_of(district, student_id)
-        others = views.other_outside_minutes(recs, student_id, service_id)
+        week = scenarios.week_minutes_of(district, student_id)
+        others = scenarios.other_outside_minutes(recs, student_id, service_id)
     elif source == "case":
         keys = list(cases)
         wanted_case = st.session_state.get("whatif_case")
@@ -124,26 +124,26 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
             "Case",
             keys,
             index=keys.index(wanted_case) if wanted_case in keys else 0,
-            format_func=lambda k: views.vignette_title(cases[k], hidden),
+            format_func=lambda k: trainer.vignette_title(cases[k], hidden),
             width=320,
         )
         st.session_state["whatif_case"] = case_key
-        services = views.vignette_services(cases[case_key])
+        services = trainer.vignette_services(cases[case_key])
         number = st.selectbox(
             "Service",
             range(len(services)),
-            format_func=lambda i: views.service_label(services[i].service.value),
+            format_func=lambda i: words.service_label(services[i].service.value),
             width=320,
         )
         base = services[number]
         base_id = f"case:{case_key}:{number}"
     else:
-        base = views.blank_service()
+        base = scenarios.blank_service()
         base_id = "blank"
     st.button("Reset", on_click=_reset, icon=":material/restart_alt:", help="Clear every change")
 
 if source == "case":
-    st.caption(privacy.escape_markdown(views.cite_titles(cases[case_key].situation)))
+    st.caption(privacy.escape_markdown(words.cite_titles(cases[case_key].situation)))
 
 
 # ---------------------------------------------------------------- editing and result
@@ -162,7 +162,7 @@ def explore() -> None:
             with st.expander(title, expanded=direction != "implementation"):
                 for factor in [f for f in rules.factors if f.direction == direction]:
                     ratings[factor.key] = st.select_slider(
-                        views.cap(factor.label),
+                        words.cap(factor.label),
                         options=[0, 1, 2, 3],
                         value=int(getattr(base, factor.key)),
                         help=factor.question
@@ -202,7 +202,7 @@ def explore() -> None:
             weights = {}
             for factor in rules.need_factors:
                 weights[factor.key] = st.number_input(
-                    views.cap(factor.label),
+                    words.cap(factor.label),
                     min_value=0.0,
                     max_value=10.0,
                     step=0.25,
@@ -212,7 +212,7 @@ def explore() -> None:
     changed_weights = {k: w for k, w in weights.items() if w != rules.factor(k).weight}
     version = (common.data_version(), rules.file_hash, base_id)
     try:
-        edited = views.service_with(
+        edited = scenarios.service_with(
             base, minutes_per_week=minutes, session_minutes=session, group_size=group, **ratings
         )
         start = _score(
@@ -239,20 +239,20 @@ def explore() -> None:
         result.error(f"These settings cannot be scored: {error}")
         return
     with result:
-        st.markdown("#### " + views.headline(now.rec))
+        st.markdown("#### " + words.headline(now.rec))
         st.caption(
-            f"Confidence: {views.confidence_label(now.rec.confidence)} · "
-            f"Time in regular class: {views.percent_text(now.lre_percent)} "
+            f"Confidence: {words.confidence_label(now.rec.confidence)} · "
+            f"Time in regular class: {words.percent_text(now.lre_percent)} "
             f"({now.lre_category}) · Provider minutes: {now.provider_minutes:,.0f} a week"
         )
         st.markdown(privacy.escape_markdown(now.rec.rule_sentence))
-        for item in views.reasons(now.rec):
+        for item in student_view.reasons(now.rec):
             st.markdown(
                 "- "
                 + privacy.escape_markdown(
-                    f"{views.cap(item.label)} (rated {item.rating}): {item.sentence}"
+                    f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
                 ),
-                help=views.source_list(item.sources),
+                help=words.source_list(item.sources),
             )
         for line in now.rec.progress_evidence:
             st.markdown("- " + privacy.escape_markdown(line))
@@ -260,9 +260,9 @@ def explore() -> None:
             st.markdown("**To make it work**")
             for note in now.rec.feasibility_notes:
                 st.markdown("- " + privacy.escape_markdown(note))
-        changes = views.changed_reasons(start.rec, now.rec)
+        changes = scenarios.changed_reasons(start.rec, now.rec)
         with st.container(border=True):
-            st.markdown("**Compared with the starting point** (" + views.headline(start.rec) + ")")
+            st.markdown("**Compared with the starting point** (" + words.headline(start.rec) + ")")
             if changes:
                 for line in changes:
                     st.markdown("- " + privacy.escape_markdown(line))
@@ -308,7 +308,7 @@ def explore() -> None:
                 others,
             )
         )
-    table = views.compare_scenarios(results)
+    table = scenarios.compare_scenarios(results)
     per_row = 4
     for start in range(0, len(table.columns), per_row):
         columns = st.columns(per_row)
@@ -331,7 +331,7 @@ explore()
 # ---------------------------------------------------------------- school level
 st.divider()
 st.subheader("A whole school: adopt every recommendation", anchor=False)
-schools = views.school_choices(district)
+schools = scenarios.school_choices(district)
 if not schools:
     st.caption("This district has no schools with students yet.")
 else:
@@ -348,7 +348,7 @@ else:
     cols[2].metric(
         "Students changing LRE category",
         f"{adoption.students_changing_category:,}",
-        help=views.TERMS["lre"],
+        help=words.TERMS["lre"],
     )
     cols[3].metric(
         "Provider minutes a week",

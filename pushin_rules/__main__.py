@@ -1,72 +1,10 @@
-"""Command line: `python -m pushin_rules {synth,recommend,progress,bench} ...`.
+"""`python -m pushin_rules ...`: the command line (see `pushin_rules/cli/`)."""
 
-Each command lives beside the concept it runs; this file only parses arguments and turns a
-user's input error into a message and exit status 2 (never a traceback).
-"""
-
-from __future__ import annotations
-
-import argparse
 import sys
-from collections.abc import Sequence
-from importlib import import_module
-from pathlib import Path
 
-from .errors import InputError
+from pushin_rules.cli import build_parser, main
 
-# command -> (module, function); imported only when that command runs.
-HANDLERS = {
-    "synth": ("pushin_rules.synth", "command"),
-    "recommend": ("pushin_rules.recommend", "command"),
-    "progress": ("pushin_rules.progress", "command"),
-    "bench": ("pushin_rules.bench", "command"),
-}
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m pushin_rules",
-        description="Push-in / pull-out decision support for IEP teams.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    synth = sub.add_parser("synth", help="write a synthetic district (CSV folder)")
-    synth.add_argument("--students", type=int, default=60, help="number of students")
-    synth.add_argument("--seed", type=int, default=1, help="random seed (same seed, same bytes)")
-    synth.add_argument("--out", type=Path, required=True, help="folder to write")
-
-    recommend = sub.add_parser("recommend", help="recommend a model for every service")
-    recommend.add_argument("--data", type=Path, required=True, help="district folder")
-    recommend.add_argument("--rules", type=Path, default=None, help="a district's rules file")
-    recommend.add_argument("--out", type=Path, required=True, help="CSV file to write")
-
-    progress = sub.add_parser("progress", help="progress-monitoring figures for every goal")
-    progress.add_argument("--data", type=Path, required=True, help="district folder")
-    progress.add_argument("--rules", type=Path, default=None, help="a district's rules file")
-    progress.add_argument(
-        "--trend",
-        choices=("ols", "tukey", "theil_sen"),
-        default=None,
-        help="trend method (default: the rules file's)",
-    )
-    progress.add_argument("--out", type=Path, required=True, help="CSV file to write")
-
-    bench = sub.add_parser("bench", help="print performance figures")
-    bench.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    bench.add_argument("--runs", type=int, default=3, help="runs per figure (median printed)")
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    module, function = HANDLERS[args.command]
-    handler = getattr(import_module(module), function)
-    try:
-        return int(handler(args) or 0)
-    except InputError as error:
-        print(str(error), file=sys.stderr)
-        return 2
-
+__all__ = ["build_parser", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from pg_server import PgServer, PostgresUnavailable, start_server
 
-from pushin_rules.store import Store
+from pushin_rules.data.store import Store
 
 
 def in_ci() -> bool:

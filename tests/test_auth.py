@@ -18,7 +18,7 @@ import pytest
 from appserver import ARTIFACTS, chromium_available, launch_chromium, streamlit_server, wait_idle
 from streamlit.testing.v1 import AppTest
 
-from pushin_rules.loader import load_district
+from pushin_rules.data.loader import load_district
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pushin_rules import bench
+from benchmarks import bench
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from appserver import ARTIFACTS, chromium_available, launch_chromium, streamlit_server, wait_idle
 
-from pushin_rules import synth, views
-from pushin_rules.loader import load_district
-from pushin_rules.progress import goal_summary
-from pushin_rules.rules import load_rules
-from pushin_rules.store import DB_FILE_NAME, DecisionInput, Store
+from pushin_rules.data import synth
+from pushin_rules.data.loader import load_district
+from pushin_rules.data.store import DB_FILE_NAME, DecisionInput, Store
+from pushin_rules.decide.progress import goal_summary
+from pushin_rules.decide.rules import load_rules
+from pushin_rules.present import meeting_form, student_view
 
 pytestmark = [
     pytest.mark.browser,
@@ -45,8 +46,8 @@ def seed_store(data_dir: Path, folder: Path) -> None:
         rules = load_rules(None)
         summary = goal_summary(district, rules.progress)
         for student_id in district.students["student_id"]:
-            for rec in views.student_recommendations(district, rules, summary, student_id):
-                fields = views.decision_fields(
+            for rec in student_view.student_recommendations(district, rules, summary, student_id):
+                fields = meeting_form.decision_fields(
                     rec,
                     decision="overridden",
                     attendees=["Parent " + ATTACK],

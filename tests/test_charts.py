@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-import pushin_rules.charts as charts
-import pushin_rules.progress as progress
-from pushin_rules.charts import (
+import pushin_rules.decide.progress as progress
+import pushin_rules.present.charts.progress_graph as charts
+from pushin_rules.decide.progress import analyse_goal
+from pushin_rules.models import Goal, ProgressPoint
+from pushin_rules.present.charts.progress_graph import (
     AIMLINE_DASH,
     AIMLINE_NAME,
     PROJECTION_NAME,
@@ -18,8 +20,6 @@ from pushin_rules.charts import (
     chart_png,
     progress_chart,
 )
-from pushin_rules.models import Goal, ProgressPoint
-from pushin_rules.progress import analyse_goal
 
 START = dt.date(2025, 9, 1)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pushin_rules import csvsafe
-from pushin_rules.csvsafe import escape_cell, escape_formulas, to_csv_text, write_csv
+from pushin_rules.data import csvsafe
+from pushin_rules.data.csvsafe import escape_cell, escape_formulas, to_csv_text, write_csv
 
 HOSTILE = ['=HYPERLINK("http://x","click")', "+1", "-2", "@SUM(A1:A2)", "\tTab", "\rCR"]
 

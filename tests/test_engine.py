@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pushin_rules.engine import (
+from pushin_rules.decide.engine import (
     EVIDENCE_COLUMNS,
     SCORE_COLUMNS,
     Recommendation,
@@ -21,8 +21,8 @@ from pushin_rules.engine import (
     score_frame,
     service_frame,
 )
+from pushin_rules.decide.rules import RuleSet, load_rules
 from pushin_rules.models import FACTORS, Service
-from pushin_rules.rules import RuleSet, load_rules
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from pushin_rules.engine import SCORE_COLUMNS, recommend, score_frame
+from pushin_rules.decide.engine import SCORE_COLUMNS, recommend, score_frame
+from pushin_rules.decide.rules import load_rules
 from pushin_rules.models import FACTORS, IMPLEMENTATION_FACTORS
-from pushin_rules.rules import load_rules
 
 RULES = load_rules()
 PULL_OUT_KEYS = {f.key for f in RULES.need_factors if f.direction == "pull_out"}

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from test_fuzz_loader import BASE, adversarial_files, base_files, to_text
 
 from pushin_rules.__main__ import main
-from pushin_rules.csvsafe import FORMULA_PREFIXES
+from pushin_rules.data.csvsafe import FORMULA_PREFIXES
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = int(os.environ.get("PUSHIN_FUZZ_EXAMPLES", "30"))

@@ -26,10 +26,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pushin_rules.contract import BY_NAME, FILES, Column
-from pushin_rules.district import District
+from pushin_rules.data.contract import BY_NAME, FILES, Column
+from pushin_rules.data.district import District
+from pushin_rules.data.loader import load_district, parse_district
 from pushin_rules.errors import DistrictError
-from pushin_rules.loader import load_district, parse_district
 from pushin_rules.models import FACTORS, GRADES, DeliveryModel, GoalDirection, ServiceType
 
 # PUSHIN_FUZZ_EXAMPLES=2000 for a long hunt; the default keeps the suite quick.

@@ -1,7 +1,7 @@
 """A failed import leaves no trace: the stored district, its version and the audit log stay
 exactly as they were, for replace and for merge. A successful one is audited with who did it.
 
-Uploads go the way the Data page sends them: `views.uploaded_files` (CSV files or a zip), then
+Uploads go the way the Data page sends them: `exchange.uploaded_files` (CSV files or a zip), then
 `parse_district`, then `Store.import_district` only when the files are valid.
 """
 
@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_loader import EXAMPLES, adversarial_files, base_files
 
-from pushin_rules import views
-from pushin_rules.access import LOCAL_USER
-from pushin_rules.district import District
+from pushin_rules.data.district import District
+from pushin_rules.data.loader import parse_district
+from pushin_rules.data.store import Store
 from pushin_rules.errors import DistrictError
-from pushin_rules.loader import parse_district
-from pushin_rules.store import Store
+from pushin_rules.present import exchange
+from pushin_rules.present.access import LOCAL_USER
 
 MODES = ("replace", "merge")
 
@@ -48,7 +48,7 @@ def assert_unchanged(store: Store, before: tuple) -> None:
 
 def upload(store: Store, files: dict[str, bytes], mode: str, actor: str) -> str:
     """The Data page's path for an upload; returns 'loaded' or 'refused'."""
-    chosen, _notes = views.uploaded_files(files.items())
+    chosen, _notes = exchange.uploaded_files(files.items())
     try:
         district = parse_district(chosen, source="uploaded files")
     except DistrictError:
@@ -190,6 +190,6 @@ def _zip_with_flag(flag_bit: int = 0, method: int | None = None) -> bytes:
     "content", [_zip_with_flag(flag_bit=1), _zip_with_flag(method=99)], ids=["encrypted", "m99"]
 )
 def test_a_crafted_zip_is_set_aside_with_a_note(content: bytes) -> None:
-    files, notes = views.uploaded_files([("district.zip", content)])
+    files, notes = exchange.uploaded_files([("district.zip", content)])
     assert files == {}
     assert any("district.zip" in note for note in notes)

@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pushin_rules.contract import SERVICES
+from pushin_rules.data.contract import SERVICES
+from pushin_rules.data.loader import load_district, parse_district
 from pushin_rules.errors import DistrictError
-from pushin_rules.loader import load_district, parse_district
 from pushin_rules.models import FACTORS
 
 RATING_HEADER = ",".join(FACTORS)
@@ -241,7 +241,7 @@ def test_fingerprint_follows_content(tmp_path: Path) -> None:
 
 
 def test_empty_district_has_contract_columns() -> None:
-    from pushin_rules.district import District
+    from pushin_rules.data.district import District
 
     empty = District.empty()
     assert list(empty.services.columns) == list(SERVICES.column_names)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pushin_rules.district import District
-from pushin_rules.loader import parse_district
-from pushin_rules.lre import STUDENT_LRE_COLUMNS, lre_category, percent_inside, student_lre
+from pushin_rules.data.district import District
+from pushin_rules.data.loader import parse_district
+from pushin_rules.decide.lre import STUDENT_LRE_COLUMNS, lre_category, percent_inside, student_lre
+from pushin_rules.decide.rules import RuleSet, load_rules
 from pushin_rules.models import FACTORS
-from pushin_rules.rules import RuleSet, load_rules
 
 RATINGS = ",".join(FACTORS)
 ZEROS = ",".join("0" for _ in FACTORS)

@@ -32,7 +32,7 @@ def service(**changes: object) -> Service:
 
 
 def test_factor_lists_match_the_services_csv_contract() -> None:
-    from pushin_rules.contract import SERVICES
+    from pushin_rules.data.contract import SERVICES
 
     assert FACTORS == NEED_FACTORS + IMPLEMENTATION_FACTORS
     assert SERVICES.column_names[-len(FACTORS) :] == FACTORS

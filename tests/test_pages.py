@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pushin_rules import views
-from pushin_rules.loader import load_district
-from pushin_rules.recommend import recommend_district
-from pushin_rules.rules import load_rules
-from pushin_rules.synth import VIGNETTES
+from pushin_rules.data.loader import load_district
+from pushin_rules.data.synth import VIGNETTES
+from pushin_rules.decide.recommend import recommend_district
+from pushin_rules.decide.rules import load_rules
+from pushin_rules.present import caseload, exchange, meeting_form, words
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -145,14 +145,14 @@ def test_caseload_counts_and_table_match_the_engine(
 ) -> None:
     with sample(sample_dir):
         at = open_page("pages/caseload.py")
-    counts = views.caseload_counts(recs)
+    counts = caseload.caseload_counts(recs)
     shown = {m.label: m.value for m in at.metric}
     assert shown["Services"] == f"{counts.services:,}"
     assert shown["Differs from today"] == f"{counts.differs:,}"
     assert shown["Close calls"] == f"{counts.close_calls:,}"
     table = at.dataframe[0].value
     assert len(table) == len(recs)
-    by_service = recs.set_index("service_id")["recommendation"].map(views.model_label)
+    by_service = recs.set_index("service_id")["recommendation"].map(words.model_label)
     assert (table.set_index("service_id")["recommendation"] == by_service).all()
     assert at.get("vega_lite_chart"), "the provider load chart is missing"
 
@@ -181,8 +181,8 @@ def test_student_page_shows_the_engines_recommendation(
     ]
     expected = [
         (
-            f"#### Recommended: {views.model_label(r.recommendation)}",
-            f"**{views.split_text(r.push_in_minutes, r.pull_out_minutes)}**",
+            f"#### Recommended: {words.model_label(r.recommendation)}",
+            f"**{words.split_text(r.push_in_minutes, r.pull_out_minutes)}**",
         )
         for r in rows.itertuples()
     ]
@@ -225,7 +225,7 @@ def test_what_if_saves_and_compares_scenarios(sample_dir: str) -> None:
 
 
 def test_meeting_decision_is_saved_and_shown(sample_dir: str, district) -> None:
-    from pushin_rules.store import Store
+    from pushin_rules.data.store import Store
 
     student_id = district.students.loc[
         district.students["name"] == VIGNETTES[2].name, "student_id"
@@ -282,7 +282,7 @@ def test_data_page_refuses_a_bad_folder_and_switches_on_a_good_one(
     bad.mkdir()
     (bad / "students.csv").write_text("student_id,name,grade,school_id\nS1,Ana,14,A\n")
     good = tmp_path / "good"
-    with zipfile.ZipFile(io.BytesIO(views.templates_zip())) as archive:
+    with zipfile.ZipFile(io.BytesIO(exchange.templates_zip())) as archive:
         archive.extractall(good)
     with sample(str(tmp_path / "db")):
         at = open_page("pages/data.py")
@@ -306,8 +306,8 @@ def test_data_page_refuses_a_bad_folder_and_switches_on_a_good_one(
 
 
 def test_deidentified_history_hides_names_typed_in_a_rationale(tmp_path: Path, district) -> None:
-    from pushin_rules.engine import recommend
-    from pushin_rules.store import DecisionInput, Store
+    from pushin_rules.data.store import DecisionInput, Store
+    from pushin_rules.decide.engine import recommend
 
     student = district.students[district.students["name"] == VIGNETTES[1].name].iloc[0]
     sid = str(
@@ -320,7 +320,7 @@ def test_deidentified_history_hides_names_typed_in_a_rationale(tmp_path: Path, d
         first = student["name"].split()[0]
         store.record_decision(
             DecisionInput.build(
-                **views.decision_fields(
+                **meeting_form.decision_fields(
                     rec,
                     decision="adopted",
                     attendees=[f"{student['name'].split()[-1]} family", "OT"],
@@ -357,7 +357,7 @@ def test_deidentified_mode_hides_every_name(page: str, sample_dir: str, district
 def test_viewers_see_no_decision_form_and_no_import(
     sample_dir: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pushin_rules import access
+    from pushin_rules.present import access
 
     monkeypatch.setattr(access, "local_access", lambda: access.Access("viewer", access.VIEWER))
     with sample(sample_dir):

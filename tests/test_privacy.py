@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pushin_rules.access import EDITOR, VIEWER, Access, auth_configured, local_access, role_for
-from pushin_rules.privacy import (
+from pushin_rules.present.access import (
+    EDITOR,
+    VIEWER,
+    Access,
+    auth_configured,
+    local_access,
+    role_for,
+)
+from pushin_rules.present.privacy import (
     INITIALS,
     PSEUDONYM,
     display_labels,

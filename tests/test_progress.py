@@ -11,10 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pushin_rules.district import District
-from pushin_rules.errors import RulesError
-from pushin_rules.models import Goal, ProgressPoint
-from pushin_rules.progress import (
+from pushin_rules.data.district import District
+from pushin_rules.decide.progress import (
     DECISIONS,
     PHASE_COLUMNS,
     SUMMARY_COLUMNS,
@@ -25,6 +23,8 @@ from pushin_rules.progress import (
     phase_summary,
     service_progress,
 )
+from pushin_rules.errors import RulesError
+from pushin_rules.models import Goal, ProgressPoint
 
 START = dt.date(2025, 9, 1)  # a Monday
 RULES = default_settings()
@@ -560,7 +560,7 @@ def test_default_settings_read_the_rules_file() -> None:
     import tomllib
     from importlib import resources
 
-    text = resources.files("pushin_rules").joinpath("rules.toml").read_text(encoding="utf-8")
+    text = resources.files("pushin_rules.decide").joinpath("rules.toml").read_text(encoding="utf-8")
     table = tomllib.loads(text)["progress"]
     assert RULES.model_dump() == {k: table[k] for k in RULES.model_dump()}
 

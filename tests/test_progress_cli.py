@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pushin_rules.__main__ import main
-from pushin_rules.contract import SERVICES
+from pushin_rules.data.contract import SERVICES
 from pushin_rules.models import FACTORS
 
 ISSUE_COLUMNS = [

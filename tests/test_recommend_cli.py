@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from pushin_rules.__main__ import main
+from pushin_rules.decide.recommend import CSV_COLUMNS, recommend_district
+from pushin_rules.decide.rules import load_rules, shipped_rules_path
 from pushin_rules.models import FACTORS, IMPLEMENTATION_FACTORS
-from pushin_rules.recommend import CSV_COLUMNS, recommend_district
-from pushin_rules.rules import load_rules, shipped_rules_path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
@@ -119,7 +119,7 @@ def test_recommend_on_the_sample_district(tmp_path: Path) -> None:
 
 
 def test_implementation_ratings_change_no_recommendation_in_a_district(tmp_path: Path) -> None:
-    from pushin_rules.loader import load_district
+    from pushin_rules.data.loader import load_district
 
     source = SAMPLE if (SAMPLE / "services.csv").is_file() else small_district(tmp_path / "d")
     copy = tmp_path / "copy"

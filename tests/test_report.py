@@ -14,15 +14,15 @@ import zlib
 
 import pytest
 
-from pushin_rules import report
-from pushin_rules.report import (
+from pushin_rules.data.store import DecisionInput, DecisionRecord
+from pushin_rules.present import report
+from pushin_rules.present.report import (
     decisions_csv,
     md_text,
     meeting_summary_markdown,
     meeting_summary_pdf,
     service_summary,
 )
-from pushin_rules.store import DecisionInput, DecisionRecord
 
 GENERATED = dt.date(2025, 3, 15)
 STUDENT = {

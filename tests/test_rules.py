@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from pushin_rules.engine import recommend
-from pushin_rules.errors import RulesError
-from pushin_rules.models import FACTORS, IMPLEMENTATION_FACTORS, NEED_FACTORS, Service
-from pushin_rules.rules import (
+from pushin_rules.decide.engine import recommend
+from pushin_rules.decide.rules import (
     WORDING_FIELDS,
     RuleSet,
     load_rules,
     parse_rules,
     shipped_rules_path,
 )
+from pushin_rules.errors import RulesError
+from pushin_rules.models import FACTORS, IMPLEMENTATION_FACTORS, NEED_FACTORS, Service
 
 SEED_TITLES = {
     "Push-In Support vs Inclusion Classroom in Education",

@@ -24,9 +24,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from pushin_rules.engine import Recommendation, progress_evidence, recommend, service_frame
+from pushin_rules.decide.engine import Recommendation, progress_evidence, recommend, service_frame
+from pushin_rules.decide.rules import RuleSet, load_rules
 from pushin_rules.models import FACTORS, Service
-from pushin_rules.rules import RuleSet, load_rules
 
 FOLDER = Path(__file__).parent / "scenarios"
 CASE_KEYS = {

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from pushin_rules.district import District
-from pushin_rules.loader import parse_district
+from pushin_rules.data.district import District
+from pushin_rules.data.loader import parse_district
+from pushin_rules.decide.rules import RuleSet, load_rules
+from pushin_rules.decide.staffing import PROVIDER_LOAD_COLUMNS, UNASSIGNED, provider_load
 from pushin_rules.models import FACTORS
-from pushin_rules.rules import RuleSet, load_rules
-from pushin_rules.staffing import PROVIDER_LOAD_COLUMNS, UNASSIGNED, provider_load
 
 ZEROS = ",".join("0" for _ in FACTORS)
 

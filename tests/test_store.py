@@ -19,11 +19,9 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from pushin_rules import migrations
-from pushin_rules.district import FRAME_NAMES, District
-from pushin_rules.errors import DistrictError
-from pushin_rules.models import FACTORS
-from pushin_rules.store import (
+from pushin_rules.data import migrations
+from pushin_rules.data.district import FRAME_NAMES, District
+from pushin_rules.data.store import (
     ALL_TABLES,
     LOCAL_USER,
     DecisionError,
@@ -32,6 +30,8 @@ from pushin_rules.store import (
     database_url,
     normalize_url,
 )
+from pushin_rules.errors import DistrictError
+from pushin_rules.models import FACTORS
 
 TESTS_DIR = Path(__file__).resolve().parent
 REPO_DIR = TESTS_DIR.parent
@@ -377,7 +377,7 @@ def test_merge_never_writes_stand_in_schools_over_stored_ones(store: Store) -> N
     stand-ins must not overwrite the stored names and bell schedules."""
     from dataclasses import replace
 
-    from pushin_rules.loader import _schools_from_students
+    from pushin_rules.data.loader import _schools_from_students
 
     original = small_district()
     store.import_district(original, mode="replace", actor=LOCAL_USER)
@@ -764,7 +764,7 @@ def _write_csv_district(folder: Path) -> None:
 
 
 def test_open_seeds_an_empty_database_once(db_url: str, tmp_path: Path) -> None:
-    from pushin_rules.loader import load_district
+    from pushin_rules.data.loader import load_district
 
     seed = tmp_path / "seed"
     _write_csv_district(seed)
@@ -782,7 +782,7 @@ def test_open_seeds_an_empty_database_once(db_url: str, tmp_path: Path) -> None:
     not (REPO_DIR / "sample_data" / "students.csv").exists(), reason="sample_data not there yet"
 )
 def test_sample_data_seeds_identically_to_the_loader(tmp_path: Path) -> None:
-    from pushin_rules.loader import load_district
+    from pushin_rules.data.loader import load_district
 
     with Store.open(f"sqlite:///{tmp_path}/s.db") as store:
         assert_district_equal(store.load_district(), load_district(REPO_DIR / "sample_data"))
@@ -804,7 +804,7 @@ def test_restart_shows_the_decision(tmp_path: Path, monkeypatch: pytest.MonkeyPa
             )
         )
     script = (
-        "from pushin_rules.store import Store\n"
+        "from pushin_rules.data.store import Store\n"
         "r = Store.open(seed_dir=None).decisions_for_student('S2')[0]\n"
         "print(r.rationale, '|', r.rules_version)\n"
     )

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pushin_rules import synth
-from pushin_rules.contract import FILES
+from pushin_rules.data import synth
+from pushin_rules.data.contract import FILES
+from pushin_rules.data.loader import load_district
 from pushin_rules.errors import InputError
-from pushin_rules.loader import load_district
 from pushin_rules.models import FACTORS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -240,7 +240,7 @@ def test_progress_runs_twenty_school_weeks_from_september(large) -> None:
 
 
 def test_goals_progress_well_stall_or_outpace() -> None:
-    from pushin_rules.progress import goal_summary
+    from pushin_rules.decide.progress import goal_summary
 
     decisions = goal_summary(load_district(SAMPLE))["decision"].value_counts()
     for decision in ("change", "continue", "raise_goal", "insufficient_data"):

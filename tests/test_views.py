@@ -11,11 +11,22 @@ import altair as alt
 import pandas as pd
 import pytest
 
-from pushin_rules import dashboard_charts, synth, trainer, views
-from pushin_rules.district import District
+from pushin_rules.data import synth
+from pushin_rules.data.district import District
+from pushin_rules.data.loader import load_district, parse_district
 from pushin_rules.errors import DistrictError
-from pushin_rules.loader import load_district, parse_district
-from pushin_rules.privacy import PSEUDONYM, display_labels
+from pushin_rules.present import (
+    caseload,
+    charts,
+    decision_log,
+    exchange,
+    meeting_form,
+    scenarios,
+    student_view,
+    trainer,
+    words,
+)
+from pushin_rules.present.privacy import PSEUDONYM, display_labels
 
 
 @pytest.fixture(scope="module")
@@ -27,9 +38,9 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> District:
 
 @pytest.fixture(scope="module")
 def recs(district: District) -> pd.DataFrame:
-    recommend = pytest.importorskip("pushin_rules.recommend")
+    recommend = pytest.importorskip("pushin_rules.decide.recommend")
     recommend_district = recommend.recommend_district
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.rules import load_rules
 
     return recommend_district(district, load_rules())
 
@@ -48,24 +59,24 @@ def pseudonyms(district: District) -> pd.Series:
 
 
 def test_labels_are_plain_words() -> None:
-    assert views.model_label("push_in") == "Push-in"
-    assert views.model_label(None) == "Not set"
-    assert views.service_label("speech_language") == "Speech-language therapy"
-    assert views.progress_label("insufficient_data") == "Too few scores yet"
-    assert views.label({}, "something_new") == "Something new"
+    assert words.model_label("push_in") == "Push-in"
+    assert words.model_label(None) == "Not set"
+    assert words.service_label("speech_language") == "Speech-language therapy"
+    assert words.progress_label("insufficient_data") == "Too few scores yet"
+    assert words.label({}, "something_new") == "Something new"
 
 
 def test_split_text() -> None:
-    assert views.split_text(30, 30) == "30 min in class + 30 min out of class"
-    assert views.split_text(60, 0) == "60 min a week in class"
-    assert views.split_text(0, 45.0) == "45 min a week out of class"
-    assert views.split_text(float("nan"), 0) == "no minutes"
+    assert words.split_text(30, 30) == "30 min in class + 30 min out of class"
+    assert words.split_text(60, 0) == "60 min a week in class"
+    assert words.split_text(0, 45.0) == "45 min a week out of class"
+    assert words.split_text(float("nan"), 0) == "no minutes"
 
 
 def test_confidence_text() -> None:
-    assert views.confidence_text("close_call") == "close call"
-    assert views.confidence_text(0.8) == "80%"
-    assert views.confidence_text(None) == ""
+    assert words.confidence_text("close_call") == "close call"
+    assert words.confidence_text(0.8) == "80%"
+    assert words.confidence_text(None) == ""
 
 
 # ----------------------------------------------------------------------------- caseload
@@ -74,73 +85,73 @@ def test_confidence_text() -> None:
 def test_caseload_table_has_one_row_per_service_and_no_names_when_deidentified(
     district: District, recs: pd.DataFrame, names: pd.Series, pseudonyms: pd.Series
 ) -> None:
-    table = views.caseload_table(recs, district, pseudonyms)
-    assert list(table.columns) == list(views.CASELOAD_COLUMNS)
+    table = caseload.caseload_table(recs, district, pseudonyms)
+    assert list(table.columns) == list(caseload.CASELOAD_COLUMNS)
     assert len(table) == len(district.services)
     text = table.to_csv()
     for name in names:
         assert name not in text
-    named = views.caseload_table(recs, district, names)
+    named = caseload.caseload_table(recs, district, names)
     assert set(named["student"]) <= set(names)
 
 
 def test_caseload_table_matches_the_engine(
     district: District, recs: pd.DataFrame, names: pd.Series
 ) -> None:
-    table = views.caseload_table(recs, district, names).set_index("service_id")
+    table = caseload.caseload_table(recs, district, names).set_index("service_id")
     for row in recs.head(10).to_dict("records"):
-        assert table.loc[row["service_id"], "recommendation"] == views.model_label(
+        assert table.loc[row["service_id"], "recommendation"] == words.model_label(
             row["recommendation"]
         )
 
 
 def test_caseload_counts(district: District, recs: pd.DataFrame) -> None:
-    from pushin_rules.progress import goal_summary
+    from pushin_rules.decide.progress import goal_summary
 
     goals = goal_summary(district)
-    counts = views.caseload_counts(recs, goals)
+    counts = caseload.caseload_counts(recs, goals)
     assert counts.services == len(recs)
     assert counts.differs == int((recs["recommendation"] != recs["current_model"].fillna("")).sum())
     assert counts.change_goals == int((goals["decision"] == "change").sum())
     assert counts.close_calls == int((recs["confidence"] == "close_call").sum())
     numeric = recs.assign(confidence=[0.2] + [0.9] * (len(recs) - 1))
-    assert views.caseload_counts(numeric).close_calls == 1
+    assert caseload.caseload_counts(numeric).close_calls == 1
 
 
 def test_caseload_counts_of_an_empty_district() -> None:
-    empty = views.caseload_counts(pd.DataFrame(columns=["service_id", "student_id"]), None)
-    assert empty == views.CaseloadCounts(0, 0, 0, 0, 0)
+    empty = caseload.caseload_counts(pd.DataFrame(columns=["service_id", "student_id"]), None)
+    assert empty == caseload.CaseloadCounts(0, 0, 0, 0, 0)
 
 
 def test_filters_keep_what_is_asked(
     district: District, recs: pd.DataFrame, names: pd.Series
 ) -> None:
-    table = views.caseload_table(recs, district, names)
-    everything = views.filter_caseload(table, views.CaseloadFilter())
+    table = caseload.caseload_table(recs, district, names)
+    everything = caseload.filter_caseload(table, caseload.CaseloadFilter())
     assert len(everything) == len(table)
-    speech = views.filter_caseload(
-        table, views.CaseloadFilter(services=("Speech-language therapy",))
+    speech = caseload.filter_caseload(
+        table, caseload.CaseloadFilter(services=("Speech-language therapy",))
     )
     assert len(speech) and (speech["service"] == "Speech-language therapy").all()
-    differs = views.filter_caseload(table, views.CaseloadFilter(only_differs=True))
+    differs = caseload.filter_caseload(table, caseload.CaseloadFilter(only_differs=True))
     assert differs["differs"].all()
     first = str(table["student"].iloc[0])
-    found = views.filter_caseload(table, views.CaseloadFilter(text=first[:4].lower()))
+    found = caseload.filter_caseload(table, caseload.CaseloadFilter(text=first[:4].lower()))
     assert first in set(found["student"])
 
 
 def test_empty_caseload_table() -> None:
     empty = District.empty()
-    table = views.caseload_table(
+    table = caseload.caseload_table(
         pd.DataFrame(columns=["service_id", "student_id"]), empty, pd.Series(dtype=object)
     )
-    assert table.empty and list(table.columns) == list(views.CASELOAD_COLUMNS)
-    assert views.filter_caseload(table, views.CaseloadFilter(only_differs=True)).empty
-    assert views.options(table, "school") == []
+    assert table.empty and list(table.columns) == list(caseload.CASELOAD_COLUMNS)
+    assert caseload.filter_caseload(table, caseload.CaseloadFilter(only_differs=True)).empty
+    assert caseload.options(table, "school") == []
 
 
 def test_student_choices_follow_the_labels(district: District, pseudonyms: pd.Series) -> None:
-    ids = views.student_choices(district, pseudonyms)
+    ids = caseload.student_choices(district, pseudonyms)
     assert sorted(ids) == sorted(district.students["student_id"])
     shown = [pseudonyms[i].lower() for i in ids]
     assert shown == sorted(shown)
@@ -150,7 +161,7 @@ def test_student_choices_follow_the_labels(district: District, pseudonyms: pd.Se
 
 
 def test_templates_make_a_valid_district() -> None:
-    with zipfile.ZipFile(io.BytesIO(views.templates_zip())) as archive:
+    with zipfile.ZipFile(io.BytesIO(exchange.templates_zip())) as archive:
         files = {name: archive.read(name) for name in archive.namelist()}
     district = parse_district(files, source="templates")
     assert len(district.students) == 1 and len(district.services) == 1
@@ -159,12 +170,12 @@ def test_templates_make_a_valid_district() -> None:
 def test_district_zip_round_trips_and_hides_names(
     district: District, names: pd.Series, pseudonyms: pd.Series
 ) -> None:
-    plain = views.district_zip(district)
-    files, notes = views.uploaded_files([("district.zip", plain)])
+    plain = exchange.district_zip(district)
+    files, notes = exchange.uploaded_files([("district.zip", plain)])
     assert notes == []
     again = parse_district(files)
     assert list(again.students["name"]) == list(district.students["name"])
-    hidden = views.district_zip(district, pseudonyms)
+    hidden = exchange.district_zip(district, pseudonyms)
     with zipfile.ZipFile(io.BytesIO(hidden)) as archive:
         text = b"".join(archive.read(n) for n in archive.namelist()).decode()
     for name in names:
@@ -172,7 +183,7 @@ def test_district_zip_round_trips_and_hides_names(
     # student ids identify too: replaced, yet the files still link up as a valid district
     for student_id in district.students["student_id"]:
         assert f"{student_id}," not in text
-    files, _ = views.uploaded_files([("district.zip", hidden)])
+    files, _ = exchange.uploaded_files([("district.zip", hidden)])
     stand_in = parse_district(files)
     assert len(stand_in.services) == len(district.services)
     assert stand_in.services["student_id"].isin(stand_in.students["student_id"]).all()
@@ -184,7 +195,7 @@ def test_uploaded_files_sorts_out_names() -> None:
         archive.writestr("export/Students.csv", "a")
         archive.writestr("export/readme.txt", "x")
         archive.writestr("__MACOSX/export/._students.csv", "junk")
-    files, notes = views.uploaded_files(
+    files, notes = exchange.uploaded_files(
         [
             ("bundle.zip", buffer.getvalue()),
             ("services.csv", b"b"),
@@ -205,14 +216,14 @@ def test_problems_frame_lists_every_problem() -> None:
                 "services.csv": "service_id\n",
             }
         )
-    frame = views.problems_frame(caught.value)
+    frame = exchange.problems_frame(caught.value)
     assert len(frame) == len(caught.value.problems)
     assert {"file", "row", "column", "value", "expected"} <= set(frame.columns)
     assert (frame["file"] == "students.csv").any()
 
 
 def test_district_counts(district: District) -> None:
-    counts = views.district_counts(district).set_index("file")["rows"]
+    counts = exchange.district_counts(district).set_index("file")["rows"]
     assert counts["students.csv"] == len(district.students)
 
 
@@ -260,13 +271,13 @@ def test_decisions_table_newest_first_in_plain_words(district: District) -> None
             "superseded_by": None,
         },
     ]
-    table = views.decisions_table(rows, services)
-    assert list(table.columns) == list(views.DECISION_COLUMNS)
+    table = decision_log.decisions_table(rows, services)
+    assert list(table.columns) == list(decision_log.DECISION_COLUMNS)
     assert list(table["decision"]) == ["Overridden", "Adopted"]
     assert table["decided"].iloc[0] == "Pull-out: 60 min a week out of class"
     assert list(table["status"]) == ["Current", "Corrected later"]
     assert table["attendees"].iloc[1] == "Parent, SLP"
-    assert views.decisions_table([], services).empty
+    assert decision_log.decisions_table([], services).empty
 
 
 def test_audit_table() -> None:
@@ -278,14 +289,14 @@ def test_audit_table() -> None:
             "details": ["decision 1"],
         }
     )
-    table = views.audit_table(log)
+    table = decision_log.audit_table(log)
     assert table.iloc[0].to_dict() == {
         "when": "2026-01-10 09:30 UTC",
         "who": "a@b.org",
         "what": "Recorded a decision",
         "details": "decision 1",
     }
-    assert views.audit_table(log.iloc[0:0]).empty
+    assert decision_log.audit_table(log.iloc[0:0]).empty
 
 
 # ----------------------------------------------------------------------------- trainer
@@ -328,92 +339,95 @@ def test_comparison_cites_the_source_titles() -> None:
 
 
 def test_provider_load_chart_is_aggregated(district: District, recs: pd.DataFrame) -> None:
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.rules import load_rules
 
-    load = views.provider_load(recs, district, load_rules())
-    assert list(load.columns) == list(views.LOAD_COLUMNS)
+    load = caseload.provider_load(recs, district, load_rules())
+    assert list(load.columns) == list(caseload.LOAD_COLUMNS)
     assert len(load) == load["provider_id"].nunique()
     assert (load["services"] > 0).all()
-    long = views.provider_load_long(load)
+    long = caseload.provider_load_long(load)
     assert len(long) == 2 * len(load)
-    chart = dashboard_charts.provider_load_chart(long)
+    chart = charts.provider_load_chart(long)
     spec = chart.to_dict()
     rows = sum(len(v) for v in spec.get("datasets", {}).values())
-    assert rows <= 2 * dashboard_charts.MAX_PROVIDERS
+    assert rows <= 2 * charts.MAX_PROVIDERS
     assert isinstance(chart, alt.TopLevelMixin)
 
 
 def test_charts_of_nothing_still_build() -> None:
-    long = views.provider_load_long(views.provider_load(pd.DataFrame(), District.empty()))
+    long = caseload.provider_load_long(caseload.provider_load(pd.DataFrame(), District.empty()))
     assert long.empty
-    dashboard_charts.provider_load_chart(long).to_dict()
+    charts.provider_load_chart(long).to_dict()
 
 
-def test_files_are_importable_without_streamlit() -> None:
-    for module in (views, trainer, dashboard_charts):
-        assert "streamlit" not in Path(module.__file__).read_text()
+def test_no_module_of_the_package_imports_streamlit() -> None:
+    package = Path(caseload.__file__).resolve().parents[1]
+    files = sorted(package.rglob("*.py"))
+    assert len(files) > 20
+    for file in files:
+        assert "import streamlit" not in file.read_text(), file
 
 
 # ----------------------------------------------------------------------------- what-if
 
 
 def test_decision_map_scores_every_pair_and_marks_the_case() -> None:
-    from pushin_rules.engine import recommend
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.engine import recommend
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
-    service = views.vignette_services(synth.VIGNETTES[0])[1]
-    grid = views.decision_map(service, rules, "intensity", "generalization")
+    service = trainer.vignette_services(synth.VIGNETTES[0])[1]
+    grid = trainer.decision_map(service, rules, "intensity", "generalization")
     assert len(grid) == 16 and grid["current"].sum() == 1
     own = grid[grid["current"]].iloc[0]
     assert own["model"] == recommend(service, rules).recommendation.value
     for row in grid.head(4).to_dict("records"):
-        changed = views.service_with(service, intensity=row["x"], generalization=row["y"])
+        changed = scenarios.service_with(service, intensity=row["x"], generalization=row["y"])
         assert recommend(changed, rules).recommendation.value == row["model"]
-    chart = dashboard_charts.decision_map_chart(grid, "Intensity", "Generalization")
+    chart = charts.decision_map_chart(grid, "Intensity", "Generalization")
     assert len(chart.to_dict()["datasets"]) == 1
     with pytest.raises(ValueError):
-        views.decision_map(service, rules, "intensity", "intensity")
+        trainer.decision_map(service, rules, "intensity", "intensity")
 
 
 def test_changed_reasons_name_the_rating_and_the_new_model() -> None:
-    from pushin_rules.engine import recommend
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.engine import recommend
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
-    service = views.vignette_services(synth.VIGNETTES[0])[1]
+    service = trainer.vignette_services(synth.VIGNETTES[0])[1]
     before = recommend(service, rules)
-    after = recommend(views.service_with(service, intensity=0, specialized_setting=0), rules)
-    lines = views.changed_reasons(before, after)
+    after = recommend(scenarios.service_with(service, intensity=0, specialized_setting=0), rules)
+    lines = scenarios.changed_reasons(before, after)
     assert lines[0].startswith("Recommendation: Pull-out")
     assert any(line.startswith("Intensity of instruction: rated 2 → 0") for line in lines)
-    assert views.changed_reasons(before, before) == []
+    assert scenarios.changed_reasons(before, before) == []
 
 
 def test_service_with_keeps_the_service_valid() -> None:
-    service = views.blank_service()
-    shorter = views.service_with(service, minutes_per_week=20)
+    service = scenarios.blank_service()
+    shorter = scenarios.service_with(service, minutes_per_week=20)
     assert shorter.session_minutes == 20
     with pytest.raises(ValueError):
-        views.service_with(service, intensity=7)
+        scenarios.service_with(service, intensity=7)
 
 
 def test_vignette_titles_hide_names_when_asked() -> None:
     vignette = synth.VIGNETTES[0]
-    assert vignette.name in views.vignette_title(vignette, False)
-    assert vignette.name not in views.vignette_title(vignette, True)
-    assert "source 003" not in views.cite_titles(vignette.situation)
+    assert vignette.name in trainer.vignette_title(vignette, False)
+    assert vignette.name not in trainer.vignette_title(vignette, True)
+    assert "source 003" not in words.cite_titles(vignette.situation)
 
 
 def test_ratings_table_and_terms() -> None:
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
-    service = views.vignette_services(synth.VIGNETTES[2])[0]
-    table = views.ratings_table(service, rules)
+    service = trainer.vignette_services(synth.VIGNETTES[2])[0]
+    table = scenarios.ratings_table(service, rules)
     assert len(table) == len(rules.factors)
     assert table["factor"].str[0].str.isupper().all()
-    lines = views.term_lines(rules)
+    lines = words.term_lines(rules)
     assert lines[0].startswith("Push-in:") and lines[-1].startswith("LRE")
 
 
@@ -423,14 +437,14 @@ def test_ratings_table_and_terms() -> None:
 def test_student_recommendations_match_the_district_batch(
     district: District, recs: pd.DataFrame
 ) -> None:
-    from pushin_rules.progress import goal_summary
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.progress import goal_summary
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
     goals = goal_summary(district, rules.progress_settings())
     by_service = recs.set_index("service_id")
     for student_id in district.students["student_id"].head(8):
-        for rec in views.student_recommendations(district, rules, goals, student_id):
+        for rec in student_view.student_recommendations(district, rules, goals, student_id):
             row = by_service.loc[rec.service_id]
             assert rec.recommendation.value == row["recommendation"]
             assert rec.split.pull_out_minutes == row["pull_out_minutes"]
@@ -439,8 +453,8 @@ def test_student_recommendations_match_the_district_batch(
 
 def test_goal_views_hide_descriptions_when_deidentified(district: District) -> None:
     service_id = str(district.goals["service_id"].iloc[0])
-    shown = views.goal_views(district, service_id)
-    hidden = views.goal_views(district, service_id, deidentified=True)
+    shown = student_view.goal_views(district, service_id)
+    hidden = student_view.goal_views(district, service_id, deidentified=True)
     assert len(shown) == len(hidden) >= 1
     descriptions = set(district.goals["description"])
     assert not any(h.title.split(": ", 1)[1] in descriptions for h in hidden)
@@ -450,50 +464,50 @@ def test_goal_views_hide_descriptions_when_deidentified(district: District) -> N
 
 
 def test_lre_summary_in_words(recs: pd.DataFrame) -> None:
-    summary = views.lre_summary(recs, str(recs["student_id"].iloc[0]))
+    summary = student_view.lre_summary(recs, str(recs["student_id"].iloc[0]))
     assert summary is not None
-    assert summary["adopted_category"] in views.LRE_LABELS.values()
-    assert views.lre_summary(recs, "nobody") is None
-    assert views.percent_text(89.66) == "89.7%" and views.percent_text(None) == "–"
+    assert summary["adopted_category"] in words.LRE_LABELS.values()
+    assert student_view.lre_summary(recs, "nobody") is None
+    assert words.percent_text(89.66) == "89.7%" and words.percent_text(None) == "–"
 
 
 def test_school_adoption_counts_students_once(district: District, recs: pd.DataFrame) -> None:
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.rules import load_rules
 
-    school_id, _ = views.school_choices(district)[0]
-    adoption = views.school_adoption(recs, district, school_id, load_rules())
+    school_id, _ = scenarios.school_choices(district)[0]
+    adoption = scenarios.school_adoption(recs, district, school_id, load_rules())
     per = adoption.categories.groupby("scenario")["students"].sum()
     assert per["Now"] == per["If adopted"] == adoption.students
     assert adoption.services_changing <= adoption.services
-    chart = dashboard_charts.lre_change_chart(adoption.categories).to_dict()
+    chart = charts.lre_change_chart(adoption.categories).to_dict()
     assert sum(len(v) for v in chart["datasets"].values()) == 6
 
 
 def test_scenarios_compare_side_by_side() -> None:
-    from pushin_rules.rules import load_rules
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
-    service = views.vignette_services(synth.VIGNETTES[0])[1]
-    start = views.score_scenario("Start", service, rules, week_minutes=1745)
-    moved = views.score_scenario(
+    service = trainer.vignette_services(synth.VIGNETTES[0])[1]
+    start = scenarios.score_scenario("Start", service, rules, week_minutes=1745)
+    moved = scenarios.score_scenario(
         "Less drill",
-        views.service_with(service, intensity=0, specialized_setting=0),
+        scenarios.service_with(service, intensity=0, specialized_setting=0),
         rules.with_weights({"generalization": 2.0}),
         week_minutes=1745,
         other_outside_minutes=120,
     )
     assert start.lre_percent == pytest.approx(100 * (1745 - 60) / 1745)
     assert moved.rec.recommendation.value != start.rec.recommendation.value
-    table = views.compare_scenarios([start, moved])
+    table = scenarios.compare_scenarios([start, moved])
     assert list(table.columns) == ["Start", "Less drill"]
     assert table.loc["Changed from the first", "Start"] == "(the first)"
     assert "Recommendation:" in table.loc["Changed from the first", "Less drill"]
-    assert views.compare_scenarios([]).empty
+    assert scenarios.compare_scenarios([]).empty
 
 
 def test_redact_names_in_free_text() -> None:
     text = "Theo prefers the quiet room; Mr. Brennan agreed. theodore stays."
-    assert views.redact(text, "Theo Brennan", "Student X") == (
+    assert decision_log.redact(text, "Theo Brennan", "Student X") == (
         "Student X prefers the quiet room; Mr. Student X agreed. theodore stays."
     )
 
@@ -504,38 +518,38 @@ def test_redact_names_in_free_text() -> None:
 def test_decision_fields_build_valid_store_input(district: District) -> None:
     import datetime as dt
 
-    from pushin_rules.rules import load_rules
-    from pushin_rules.store import DecisionError, DecisionInput
+    from pushin_rules.data.store import DecisionError, DecisionInput
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
-    service = views.vignette_services(synth.VIGNETTES[0])[1]
-    from pushin_rules.engine import recommend
+    service = trainer.vignette_services(synth.VIGNETTES[0])[1]
+    from pushin_rules.decide.engine import recommend
 
     rec = recommend(service, rules)
     common = {
-        "attendees": views.parse_attendees("Parent\nSLP, Teacher;  "),
+        "attendees": meeting_form.parse_attendees("Parent\nSLP, Teacher;  "),
         "meeting_date": dt.date(2026, 1, 10),
         "recorded_by": "local user",
     }
-    adopted = DecisionInput.build(**views.decision_fields(rec, decision="adopted", **common))
+    adopted = DecisionInput.build(**meeting_form.decision_fields(rec, decision="adopted", **common))
     assert adopted.attendees == ["Parent", "SLP", "Teacher"]
     assert adopted.decided_pull_out_minutes == rec.split.pull_out_minutes
-    override = views.decision_fields(
+    override = meeting_form.decision_fields(
         rec, decision="overridden", model="hybrid", push_in=20, rationale="Try class", **common
     )
     built = DecisionInput.build(**override)
     assert (built.decided_push_in_minutes, built.decided_pull_out_minutes) == (20, 40)
     with pytest.raises(DecisionError, match="rationale"):
         DecisionInput.build(
-            **views.decision_fields(rec, decision="overridden", model="push_in", **common)
+            **meeting_form.decision_fields(rec, decision="overridden", model="push_in", **common)
         )
 
 
 def test_decided_split_keeps_a_hybrid_in_both_settings() -> None:
-    assert views.decided_split("push_in", 60) == (60, 0)
-    assert views.decided_split("pull_out", 60) == (0, 60)
-    assert views.decided_split("hybrid", 60) == (30, 30)
-    assert views.decided_split("hybrid", 60, 60) == (59, 1)
+    assert meeting_form.decided_split("push_in", 60) == (60, 0)
+    assert meeting_form.decided_split("pull_out", 60) == (0, 60)
+    assert meeting_form.decided_split("hybrid", 60) == (30, 30)
+    assert meeting_form.decided_split("hybrid", 60, 60) == (59, 1)
 
 
 def test_deidentified_history_hides_names() -> None:
@@ -545,7 +559,7 @@ def test_deidentified_history_hides_names() -> None:
             "attendees": ["Ana Brennan, Ms. Lee"],
         }
     )
-    out = views.deidentify_history(table, "Theo Brennan", "Student X")
+    out = decision_log.deidentify_history(table, "Theo Brennan", "Student X")
     assert out["rationale"].iloc[0] == "Student X likes the quiet room"
     assert out["attendees"].iloc[0] == "2 people (names hidden)"
 
@@ -554,7 +568,7 @@ def test_export_escapes_formulas_in_names(district: District) -> None:
     students = district.students.copy()
     students.loc[0, "name"] = "=HYPERLINK(1)"
     changed = District(**{**district.frames(), "students": students})
-    with zipfile.ZipFile(io.BytesIO(views.district_zip(changed))) as archive:
+    with zipfile.ZipFile(io.BytesIO(exchange.district_zip(changed))) as archive:
         text = archive.read("students.csv").decode()
     assert "'=HYPERLINK(1)" in text
 
@@ -572,31 +586,31 @@ def test_history_lines_read_as_sentences() -> None:
         "rules": "Rules 1.0.0",
         "status": "Corrected later",
     }
-    assert views.history_heading(row) == "2026-01-10 · Counseling · Overridden"
-    assert views.history_body(row) == (
+    assert decision_log.history_heading(row) == "2026-01-10 · Counseling · Overridden"
+    assert decision_log.history_body(row) == (
         "Rules proposed Push-in: 60 min a week in class. Team decided Pull-out: 60 min a week "
         "out of class. Why: Needs privacy. Attended: Parent, Counselor."
     )
-    assert views.history_footer(row).endswith("corrected later")
+    assert decision_log.history_footer(row).endswith("corrected later")
 
 
 def test_model_working_answers_in_words() -> None:
-    assert views.model_working("change").startswith("Not yet")
-    assert views.model_working("no_data") == "No progress data for this service yet."
-    assert views.model_working("") == "No progress data for this service yet."
+    assert words.model_working("change").startswith("Not yet")
+    assert words.model_working("no_data") == "No progress data for this service yet."
+    assert words.model_working("") == "No progress data for this service yet."
 
 
 def test_override_models_leave_out_the_recommendation() -> None:
-    assert views.override_models("push_in") == ["hybrid", "pull_out"]
-    assert views.override_models("hybrid") == ["push_in", "hybrid", "pull_out"]
+    assert meeting_form.override_models("push_in") == ["hybrid", "pull_out"]
+    assert meeting_form.override_models("hybrid") == ["push_in", "hybrid", "pull_out"]
 
 
 def test_a_zip_member_larger_than_the_limit_is_skipped(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(views, "MAX_ZIP_MEMBER_BYTES", 10)
+    monkeypatch.setattr(exchange, "MAX_ZIP_MEMBER_BYTES", 10)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("students.csv", "x" * 1000)
         archive.writestr("services.csv", "short")
-    files, notes = views.uploaded_files([("big.zip", buffer.getvalue())])
+    files, notes = exchange.uploaded_files([("big.zip", buffer.getvalue())])
     assert files == {"services.csv": b"short"}
     assert notes == ["big.zip: students.csv is too large; skipped"]

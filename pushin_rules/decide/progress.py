@@ -77,9 +77,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from .district import District
-from .errors import RulesError
-from .models import DeliveryModel, Goal, GoalDirection, ProgressPoint
+from pushin_rules.data.district import District
+from pushin_rules.errors import RulesError
+from pushin_rules.models import DeliveryModel, Goal, GoalDirection, ProgressPoint
 
 TRENDS: tuple[str, ...] = ("ols", "tukey", "theil_sen")
 TREND_LABELS: dict[str, str] = {
@@ -171,7 +171,7 @@ class ProgressSettings(BaseModel):
 @lru_cache(maxsize=1)
 def default_settings() -> ProgressSettings:
     """The `[progress]` table of the rules file shipped with the package."""
-    text = resources.files("pushin_rules").joinpath("rules.toml").read_text(encoding="utf-8")
+    text = resources.files("pushin_rules.decide").joinpath("rules.toml").read_text(encoding="utf-8")
     return ProgressSettings.from_table(tomllib.loads(text)["progress"], source="rules.toml")
 
 
@@ -1139,19 +1139,3 @@ def summary_csv_frame(summary: pd.DataFrame) -> pd.DataFrame:
     likelihood = out["likelihood"].astype(object)
     out["likelihood"] = likelihood.where(out["likelihood"].notna(), NOT_ENOUGH_DATA)
     return out
-
-
-def command(args: Any) -> int:
-    """`python -m pushin_rules progress --data DIR [--rules FILE] [--trend M] --out FILE.csv`."""
-    from .csvsafe import write_output
-    from .loader import load_district
-
-    settings = ProgressSettings.from_file(args.rules) if args.rules else default_settings()
-    method = _trend_method(getattr(args, "trend", None), settings)
-    district = load_district(args.data)
-    summary = goal_summary(district, settings, method)
-    write_output(summary_csv_frame(summary), args.out)
-    counts = summary["decision"].value_counts()
-    tally = ", ".join(f"{d} {int(counts.get(d, 0))}" for d in DECISIONS)
-    print(f"wrote {len(summary)} goals to {args.out} (trend {method}: {tally})")
-    return 0

@@ -20,9 +20,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import RulesError
-from .models import FACTORS, IMPLEMENTATION_FACTORS
-from .progress import ProgressSettings
+from pushin_rules.decide.progress import ProgressSettings
+from pushin_rules.errors import RulesError
+from pushin_rules.models import FACTORS, IMPLEMENTATION_FACTORS
 
 RATINGS: tuple[int, ...] = (0, 1, 2, 3)
 DIRECTIONS: tuple[str, ...] = ("pull_out", "push_in", "implementation")
@@ -353,7 +353,7 @@ _TOP_LEVEL = (
 
 
 def shipped_rules_path() -> Path:
-    return Path(str(resources.files("pushin_rules").joinpath("rules.toml")))
+    return Path(str(resources.files("pushin_rules.decide").joinpath("rules.toml")))
 
 
 def load_rules(path: str | os.PathLike[str] | None = None) -> RuleSet:

@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-ROOT = PACKAGE_DIR.parent  # the source tree: app.py, pages/, benchmarks/
+ROOT = Path(__file__).resolve().parent.parent  # the source tree: app.py, pages/, benchmarks/
+PACKAGE_DIR = ROOT / "pushin_rules"
 SEED = 20240901
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = (
@@ -170,7 +170,7 @@ def _child_env(**extra: str) -> dict[str, str]:
 
 
 def _run_child(argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None):
-    return subprocess.run(  # noqa: S603 (our own interpreter and arguments)
+    return subprocess.run(
         list(argv),
         env=env or _child_env(),
         cwd=str(cwd or ROOT),
@@ -190,7 +190,7 @@ def _fmt(count: int) -> str:
 def generate_district(min_services: int, out_dir: Path, seed: int = SEED) -> dict[str, int]:
     """Write a synthetic district with at least `min_services` services to `out_dir`; return
     the row count of each file and the generation time (key "seconds")."""
-    from . import synth
+    from pushin_rules.data import synth
 
     start = time.perf_counter()
     probe = synth.generate(2_000, seed)
@@ -259,9 +259,9 @@ def bench_batch(
     """Median time of the engine's batch recommendation (`score_frame`: scores, split,
     confidence, reasons, feasibility notes, tipping points) over every service, with the
     progress evidence computed beforehand: the progress analytics have their own figure."""
-    from .engine import progress_evidence, score_frame
-    from .progress import goal_summary
-    from .rules import load_rules
+    from pushin_rules.decide.engine import progress_evidence, score_frame
+    from pushin_rules.decide.progress import goal_summary
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
     evidence = progress_evidence(district.services, goal_summary(district, rules.progress), rules)
@@ -278,8 +278,8 @@ def bench_batch(
 def bench_recommend_district(district: Any, runs: int) -> tuple[float, list[float]]:
     """Median time of `recommend_district` (progress summary of every goal, evidence, scores,
     LRE): what the app computes once per district and rule set, then caches."""
-    from .recommend import recommend_district
-    from .rules import load_rules
+    from pushin_rules.decide.recommend import recommend_district
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
     return median_time(lambda: recommend_district(district, rules), runs, budget=30.0)
@@ -288,9 +288,9 @@ def bench_recommend_district(district: Any, runs: int) -> tuple[float, list[floa
 def batch_breakdown(district: Any) -> dict[str, float]:
     """One timed call of each stage of `recommend_district` (seconds), to say where the
     batch time goes: goal_summary, progress_evidence, score_frame."""
-    from .engine import progress_evidence, score_frame
-    from .progress import goal_summary
-    from .rules import load_rules
+    from pushin_rules.decide.engine import progress_evidence, score_frame
+    from pushin_rules.decide.progress import goal_summary
+    from pushin_rules.decide.rules import load_rules
 
     rules = load_rules()
     found: dict[str, Any] = {}
@@ -315,8 +315,8 @@ def bench_progress(
     cpu: list[float] | None = None,
 ) -> tuple[float, list[float]]:
     """Median time of `progress.goal_summary` over the frames, with the rules' default trend."""
-    from . import progress as progress_module
-    from .district import District
+    from pushin_rules.decide import progress as progress_module
+    from pushin_rules.data.district import District
 
     district = dataclasses.replace(District.empty(), goals=goals, progress=progress)
     settings = progress_module.default_settings()
@@ -408,8 +408,8 @@ def app_pages(root: Path = ROOT) -> list[str]:
 
 def store_district(district_dir: Path, data_dir: Path) -> str:
     """Import the district folder into a SQLite store in `data_dir`; return a student_id."""
-    from .loader import load_district
-    from .store import Store, database_url
+    from pushin_rules.data.loader import load_district
+    from pushin_rules.data.store import Store, database_url
 
     district = load_district(district_dir)
     previous = os.environ.get("PUSHIN_DATA_DIR")
@@ -486,9 +486,7 @@ def bench_memory(data_dir: Path) -> dict[str, Any]:
     argv += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
     env = _child_env(PUSHIN_DATA_DIR=str(data_dir), PUSHIN_SEED="none")
     log = open(data_dir / "streamlit.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        argv, env=env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT
-    )
+    process = subprocess.Popen(argv, env=env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT)
     opened = []
     try:
         _wait_healthy(port, process)
@@ -568,7 +566,7 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
     )
     target = f"<= {BATCH_TARGET_S:g} s"
     try:
-        from .loader import load_district
+        from pushin_rules.data.loader import load_district
 
         say("loading it in-process ...")
         start = time.perf_counter()
@@ -624,7 +622,7 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
         report.figures.append(
             Figure(name, median, "s", target, median <= PROGRESS_TARGET_S, runs=times)
         )
-        from .progress import TRENDS, default_settings
+        from pushin_rules.decide.progress import TRENDS, default_settings
 
         default = default_settings().default_trend
         others = []
@@ -697,7 +695,7 @@ def _pages_and_memory(sizes: Sizes, runs: int, work: Path, report: Report, say: 
         _failed(report, "Page reruns", "ms", page_target, error)
         _failed(report, memory_name, "MB", memory_target, error)
         return
-    from . import synth
+    from pushin_rules.data import synth
 
     frames = synth.generate(sizes.page_students, SEED)
     synth.write(frames, small)

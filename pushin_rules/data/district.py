@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .contract import FILES
-from .models import (
+from pushin_rules.data.contract import FILES
+from pushin_rules.models import (
     DEFAULT_DAYS_PER_WEEK,
     DEFAULT_MINUTES_PER_DAY,
     FACTORS,

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import altair as alt
 import pandas as pd
 
-from .models import Goal, GoalDirection, ProgressPoint
-from .progress import TREND_LABELS, GoalAnalysis
+from pushin_rules.decide.progress import TREND_LABELS, GoalAnalysis
+from pushin_rules.models import Goal, GoalDirection, ProgressPoint
 
 # Okabe-Ito colours (readable with the common colour-vision deficiencies), each paired with a
 # shape so setting never rests on colour alone.

@@ -24,9 +24,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .district import District
-from .lre import current_outside_minutes
-from .rules import RuleSet, load_rules
+from pushin_rules.data.district import District
+from pushin_rules.decide.lre import current_outside_minutes
+from pushin_rules.decide.rules import RuleSet, load_rules
 
 PROVIDER_LOAD_COLUMNS: tuple[str, ...] = (
     "provider_id",

@@ -37,8 +37,8 @@ import pandas as pd
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from .csvsafe import to_csv_text
-from .views import SERVICE_LABELS
+from pushin_rules.data.csvsafe import to_csv_text
+from pushin_rules.present.words import SERVICE_LABELS
 
 # Debian's fonts-dejavu-core; without it the PDF falls back to Helvetica (Latin-1 only).
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")

@@ -3,17 +3,13 @@
 
 from __future__ import annotations
 
-import argparse
-import sys
-
 import pandas as pd
 
-from .csvsafe import write_output
-from .district import District
-from .engine import progress_evidence, score_frame
-from .lre import student_lre
-from .progress import goal_summary
-from .rules import RuleSet, load_rules
+from pushin_rules.data.district import District
+from pushin_rules.decide.engine import progress_evidence, score_frame
+from pushin_rules.decide.lre import student_lre
+from pushin_rules.decide.progress import goal_summary
+from pushin_rules.decide.rules import RuleSet, load_rules
 
 # The issue's columns first, in its order; then the extras the pages and storage read.
 CSV_COLUMNS: tuple[str, ...] = (
@@ -114,26 +110,10 @@ def csv_frame(recs: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def command(args: argparse.Namespace) -> int:
-    """`recommend --data DIR [--rules FILE] --out FILE.csv`; input errors propagate
-    (InputError: the CLI prints the message and exits 2, writing nothing)."""
-    from .loader import load_district
-
-    rules = load_rules(args.rules)
-    district = load_district(args.data)
-    recs = recommend_district(district, rules)
-    write_output(csv_frame(recs), args.out)
-    counts = recs["recommendation"].value_counts()
-    tally = ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("push_in", "hybrid", "pull_out"))
-    print(f"wrote {len(recs)} services to {args.out} ({tally})", file=sys.stdout)
-    return 0
-
-
 __all__ = [
     "CSV_COLUMNS",
     "EXTRA_COLUMNS",
     "RECOMMEND_COLUMNS",
-    "command",
     "csv_frame",
     "district_evidence",
     "recommend_district",

@@ -48,8 +48,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from .models import FACTORS, DeliveryModel, Service
-from .rules import RuleSet, Thresholds
+from pushin_rules.decide.rules import RuleSet, Thresholds
+from pushin_rules.models import FACTORS, DeliveryModel, Service
 
 RECOMMENDATIONS: tuple[str, ...] = ("push_in", "pull_out", "hybrid")
 PUSH_IN, PULL_OUT, HYBRID = 0, 1, 2

@@ -5,7 +5,6 @@ Same `students` and `seed` give byte-identical files; the named vignette student
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import threading
@@ -16,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import BY_NAME, FILES
-from .errors import InputError
-from .models import FACTORS, IMPLEMENTATION_FACTORS
+from pushin_rules.data.contract import FILES
+from pushin_rules.errors import InputError
+from pushin_rules.models import FACTORS, IMPLEMENTATION_FACTORS
 
 # --------------------------------------------------------------------------------------------
 # Vignettes: the named students the documentation, the trainer and the tests talk about.
@@ -1532,27 +1531,12 @@ def _quote(text: str) -> str:
     return text
 
 
-def command(args: argparse.Namespace) -> int:
-    """`python -m pushin_rules synth --students N --seed S --out DIR`."""
-    frames = generate(args.students, args.seed)
-    write(frames, args.out)
-    counts = {name: len(frames[name]) for name in BY_NAME}
-    print(
-        f"Wrote a synthetic district to {args.out}: "
-        f"{counts['schools.csv']:,} schools, {counts['students.csv']:,} students, "
-        f"{counts['providers.csv']:,} providers, {counts['services.csv']:,} services, "
-        f"{counts['goals.csv']:,} goals, {counts['progress.csv']:,} progress points."
-    )
-    return 0
-
-
 __all__ = [
     "MEASURES",
     "VIGNETTES",
     "Vignette",
     "VignetteGoal",
     "VignetteService",
-    "command",
     "generate",
     "write",
 ]

@@ -16,8 +16,8 @@ from typing import Any, overload
 import numpy as np
 import pandas as pd
 
-from .district import District
-from .rules import RuleSet, load_rules
+from pushin_rules.data.district import District
+from pushin_rules.decide.rules import RuleSet, load_rules
 
 LRE_CATEGORIES: tuple[str, ...] = ("80_or_more", "40_to_79", "under_40")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .models import (
+from pushin_rules.models import (
     DEFAULT_DAYS_PER_WEEK,
     DEFAULT_MINUTES_PER_DAY,
     FACTORS,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .contract import (
+from pushin_rules.data.contract import (
     FILES,
     GOALS,
     PROGRESS,
@@ -25,9 +25,9 @@ from .contract import (
     Column,
     FileSpec,
 )
-from .district import District, empty_frame
-from .errors import DistrictError, Problem
-from .models import DEFAULT_DAYS_PER_WEEK, DEFAULT_MINUTES_PER_DAY, FACTORS
+from pushin_rules.data.district import District, empty_frame
+from pushin_rules.errors import DistrictError, Problem
+from pushin_rules.models import DEFAULT_DAYS_PER_WEEK, DEFAULT_MINUTES_PER_DAY, FACTORS
 
 # ASCII digits only: `\d` would also admit other scripts' digits, which pandas cannot convert.
 _INT_TEXT = r"^[+-]?[0-9]+(?:\.0*)?$"  # spreadsheets often export whole numbers as "3.0"

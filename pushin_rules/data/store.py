@@ -24,14 +24,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
-from . import migrations
-from .access import LOCAL_USER
-from .contract import FILES, Column
-from .district import FRAME_NAMES, District, empty_frame
-from .errors import DistrictError, InputError, Problem
-from .models import FACTORS, DeliveryModel
+from pushin_rules.data import migrations
+from pushin_rules.data.contract import FILES, Column
+from pushin_rules.data.district import FRAME_NAMES, District, empty_frame
+from pushin_rules.errors import DistrictError, InputError, Problem
+from pushin_rules.models import FACTORS, DeliveryModel
+from pushin_rules.present.access import LOCAL_USER
 
-REPO_DIR = Path(__file__).resolve().parent.parent
+REPO_DIR = Path(__file__).resolve().parents[2]
 DEFAULT_SEED_DIR = REPO_DIR / "sample_data"
 DB_FILE_NAME = "pushin.db"
 SEED_ACTOR = "system (first run, sample data)"
@@ -413,7 +413,9 @@ class Store:
         store = cls(url or database_url(secrets))
         store.upgrade()
         if seed_dir is not None and Path(seed_dir).is_dir() and store._district_is_empty():
-            from .loader import load_district  # the loader is only needed on first run
+            from pushin_rules.data.loader import (
+                load_district,  # the loader is only needed on first run
+            )
 
             district = load_district(seed_dir)
             store._import(district, mode="replace", actor=SEED_ACTOR, only_if_empty=True)

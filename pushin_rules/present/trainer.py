@@ -5,6 +5,12 @@ and the quiz's scoring. Vignettes (the source documents' situations as data) liv
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pushin_rules.present.words import model_label, split_text
 
 SOURCE_000 = "Push-In Support vs Inclusion Classroom in Education"
 SOURCE_001 = "Push-in vs. Pull-out Services"
@@ -176,3 +182,73 @@ class QuizTally:
             + (f", {self.close} one step away" if self.close else "")
             + "."
         )
+
+
+def vignette_services(vignette: Any) -> list[Any]:
+    """A trainer vignette's services as `models.Service` (ids built from the vignette key)."""
+    from pushin_rules.models import Service
+
+    out = []
+    for index, item in enumerate(vignette.services, start=1):
+        out.append(
+            Service(
+                service_id=f"case-{vignette.key}-{index}",
+                student_id=f"case-{vignette.key}",
+                service=item.service,
+                minutes_per_week=item.minutes_per_week,
+                session_minutes=item.session_minutes,
+                group_size=item.group_size,
+                current_model=item.current_model or None,
+                current_push_in_minutes=item.current_push_in_minutes,
+                **item.ratings,
+            )
+        )
+    return out
+
+
+def vignette_title(vignette: Any, deidentified: bool) -> str:
+    """'Case A: Theo Brennan, grade 2' (the name left out in de-identified mode)."""
+    case = f"Case {vignette.key.upper()}"
+    if deidentified:
+        return f"{case}, grade {vignette.grade}"
+    return f"{case}: {vignette.name}, grade {vignette.grade}"
+
+
+SHORT_MODEL: dict[str, str] = {"push_in": "IN", "hybrid": "SPLIT", "pull_out": "OUT"}
+
+
+def decision_map(service: Any, rules: Any, x_factor: str, y_factor: str) -> pd.DataFrame:
+    """The recommendation for every pair of ratings (0-3) of two factors, the service's other
+    ratings held fixed: 16 services scored in one batch by the engine.
+
+    Columns x, y (ratings), model (code), recommendation (label), split (text), short (cell
+    text), current (True where the pair is the service's own ratings).
+    """
+    from pushin_rules.decide.engine import score_frame, service_frame
+
+    if x_factor == y_factor:
+        raise ValueError("pick two different factors")
+    base = service_frame(service)
+    grid = base.loc[base.index.repeat(16)].reset_index(drop=True)
+    xs = np.tile(np.arange(4), 4)
+    ys = np.repeat(np.arange(4), 4)
+    grid[x_factor] = xs
+    grid[y_factor] = ys
+    grid["service_id"] = [f"cell-{x}-{y}" for x, y in zip(xs, ys, strict=True)]
+    scored = score_frame(grid, rules)
+    own_x, own_y = int(getattr(service, x_factor)), int(getattr(service, y_factor))
+    model = scored["recommendation"].astype(str)
+    return pd.DataFrame(
+        {
+            "x": xs,
+            "y": ys,
+            "model": model.to_numpy(),
+            "recommendation": model.map(model_label).to_numpy(),
+            "split": [
+                split_text(a, b)
+                for a, b in zip(scored["push_in_minutes"], scored["pull_out_minutes"], strict=True)
+            ],
+            "short": model.map(SHORT_MODEL).to_numpy(),
+            "current": (xs == own_x) & (ys == own_y),
+        }
+    )
