@@ -11,13 +11,19 @@ To add a table (rating versions, probes, service log...):
 1. Add `versions/0004_what_it_adds.py` (then 0005_..., one file per change) with
    `revision = "0004"`, `down_revision = "0003"` (the newest file's revision) and an
    `upgrade()` that uses `alembic.op` (`op.create_table(...)`, `op.add_column(...)`,
-   `op.create_index(...)`; SQLite alters tables only through `op.batch_alter_table`).
+   `op.create_index(...)`; SQLite alters tables only through `op.batch_alter_table`, and a
+   batch that has to rebuild a table drops its triggers: the append-only tables `decisions`
+   and `audit_log` take added columns only, or the revision creates their guards again).
    Write the table out in full in the revision: never import it from `store.py`, because a
    revision must create what it created when it shipped, whatever `store.py` says later.
-2. Add the same table to `store.py`'s `metadata` (what the store reads and writes);
-   `test_schema_matches_the_tables_the_store_queries` checks both agree on SQLite and PostgreSQL.
+2. Add the same table to `store.py`'s `metadata` and `ALL_TABLES` (what the store reads and
+   writes); `test_schema_matches_the_tables_the_store_queries` checks both agree on SQLite and
+   PostgreSQL (`pytest tests/test_store.py` runs both).
 3. A revision that has shipped is never edited; a fix is another revision. No downgrades:
    a database only moves forward, and a database newer than the release is refused untouched.
+4. The revisions must form one numbered line (checked on load and by test_store.py): when two
+   branches both add 0004, the one merged second renumbers its file to 0005 with
+   `down_revision = "0004"`.
 
 Databases made before Alembic carry the hand-written runner's `schema_version` table (versions
 1-3, the same steps as revisions 0001-0003). They are recognised and stamped at the matching
