@@ -145,6 +145,8 @@ def choose_services(
     left_out = left_out or {}
     for record in records:
         if record.student_id in left_out:
+            if (record.file, record.row) == (roster_file, left_out[record.student_id]):
+                continue  # the row itself is already reported for the student
             report.skip(
                 record.file,
                 record.row,
