@@ -552,3 +552,32 @@ def test_data_page_imports_the_previewed_seis_district(tmp_path: Path) -> None:
         at.run()
         assert at.success and "Loaded SEIS export" in at.success[0].value
         assert "4 students" in at.markdown[0].value
+
+
+def test_the_readme_worked_example_gives_what_the_readme_says() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Importing from your IEP system")[1]
+    block = section.split("Worked example")[1].split("```\n")[1].split("```")[0]
+    deliveries = b"\xef\xbb\xbf" + block.replace("\n", "\r\n").encode("utf-8")
+    roster = "\r\n".join(
+        [
+            ROSTER_HEADER,
+            "1000001,1,Alvarez,Ana,,,01/01/2018,X,X,Juniper Creek Elementary,02,,SLI,,,,Annual",
+            "1000002,2,Baez,Jose,,Pepe,01/01/2020,X,X,Juniper Creek Elementary,KN,,SLI,,,,Annual",
+        ]
+    ).encode("cp1252")
+    result = seis.import_seis(("Deliveries.csv", deliveries), ("IEP Dates.csv", roster), TODAY)
+    assert list(result.students["name"]) == ["Ana Alvarez", "Pepe Baez"]
+    table = [
+        line.strip("|").split("|") for line in section.splitlines() if line.startswith("| 1000")
+    ]
+    expected = [
+        (c[0].strip(), c[1].strip(), c[2].strip(), c[3].strip(), c[4].strip()) for c in table
+    ]
+    got = [
+        (r.service_id, r.service, r.minutes_per_week, r.session_minutes, r.current_model)
+        for r in result.services.itertuples(index=False)
+    ]
+    assert [g[:4] for g in got] == [e[:4] for e in expected]
+    assert [g[4] or "(empty" for g in got] == [e[4].split(":")[0] for e in expected]
+    assert list(result.report["what"]) == ["older row of the service", "service not decided here"]

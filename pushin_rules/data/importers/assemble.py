@@ -99,10 +99,15 @@ class ImportResult:
         skipped = int((self.report["outcome"] == "skipped").sum()) if len(self.report) else 0
         flagged = len(self.report) - skipped
         return (
-            f"{len(self.students):,} students at {len(self.schools):,} schools, "
-            f"{len(self.services):,} services; {skipped:,} source rows not used, "
+            f"{_count(len(self.students), 'student')} at {_count(len(self.schools), 'school')}, "
+            f"{_count(len(self.services), 'service')}; "
+            f"{_count(skipped, 'source row')} not used, "
             f"{flagged:,} imported with a note (see {REPORT_FILE})"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
 def keep_students(records: Iterable[StudentRecord], report: Report, repeats_expected: bool) -> dict:
