@@ -81,6 +81,11 @@ DELIVERIES_LINES = [
     # 18: the preschooler's speech (the student is left out for the grade)
     '"Tot, Tiny",1000005,415 - Language and Speech,Individual,09/01/2026,08/31/2027,'
     "30 min Weekly,Therapy Room,1080,0,No",
+    # 19-20: Jae's SAI in two current rows, in class and in a separate class: one hybrid
+    '"Kim, Jae",1000004,330 - Specialized Academic Instruction,Group,09/01/2026,08/31/2027,'
+    "30 min x 2 Times = 60 min Weekly,General Education Classroom,2160,0,No",
+    '"Kim, Jae",1000004,330 - Specialized Academic Instruction,Group,09/01/2026,08/31/2027,'
+    "45 min x 2 Times = 90 min Weekly,Separate Classroom,3240,0,No",
 ]
 ROSTER_HEADER = (
     "SEIS ID,SSID,Last Name,First Name,Student Middle Name,Preferred Name,Date of Birth,"
@@ -198,6 +203,7 @@ EXPECTED_SERVICES = [
     ("1000002-510", "counseling", 45, 45, ""),  # "Regular Classroom / Public Day School"
     ("1000004-460", "physical_therapy", 100, 20, "pull_out"),
     ("1000004-450", "occupational_therapy", 30, 30, ""),  # "Other"
+    ("1000004-330", "setss", 150, 30, "hybrid"),  # 60 in class + 90 outside
 ]
 
 
@@ -210,12 +216,14 @@ def test_services_are_the_current_rows_with_weekly_minutes_and_models() -> None:
     assert got == EXPECTED_SERVICES
 
 
-def test_need_and_implementation_ratings_are_all_empty() -> None:
+def test_need_and_implementation_ratings_are_all_empty_and_a_hybrid_keeps_its_split() -> None:
     from pushin_rules.models import FACTORS
 
     services = run_import().services
     assert (services[list(FACTORS)] == "").all().all()
-    assert set(services["current_push_in_minutes"]) == {""}
+    split = dict(zip(services["service_id"], services["current_push_in_minutes"], strict=True))
+    assert split.pop("1000004-330") == "60"  # the hybrid's minutes in class
+    assert set(split.values()) == {""}
 
 
 # file, row, what (every reason the issue names, each on the row that has it)
@@ -233,6 +241,7 @@ EXPECTED_REPORT = [
     ("Deliveries.csv", 16, "unreadable row", "skipped"),
     ("Deliveries.csv", 17, "older row of the service", "skipped"),
     ("Deliveries.csv", 18, "student missing from roster", "skipped"),
+    ("Deliveries.csv", 19, "read as a hybrid", "imported"),
 ]
 
 
@@ -335,7 +344,7 @@ def test_cli_writes_the_district_folder_and_the_report(tmp_path: Path, capsys) -
     assert list(services["minutes_per_week"]) == [str(s[2]) for s in EXPECTED_SERVICES]
     report = pd.read_csv(out / "import_report.csv", dtype=str, keep_default_na=False)
     assert len(report) == len(EXPECTED_REPORT)
-    assert "4 students at 2 schools, 5 services" in capsys.readouterr().out
+    assert "4 students at 2 schools, 6 services" in capsys.readouterr().out
 
 
 def test_cli_exits_2_with_a_message_when_nothing_is_usable(tmp_path: Path) -> None:
@@ -438,12 +447,17 @@ def test_round_trip_keeps_every_service_and_its_weekly_minutes(synthetic) -> Non
     assert list(map(tuple, got[key].to_numpy())) == list(map(tuple, made[key].to_numpy()))
     assert list(got["minutes_per_week"].astype(int)) == list(made["minutes_per_week"])
     assert list(got["session_minutes"].astype(int)) == list(made["session_minutes"])
-    plain = made["current_model"].isin(["push_in", "pull_out"]).to_numpy()
-    assert list(got["current_model"][plain]) == list(made["current_model"][plain])
-    assert set(got["current_model"][~plain]) <= {""}
-    # last year's rows are all reported as older rows of their service, nothing else
-    assert set(result.report["what"]) == {"older row of the service"}
-    assert len(result.report) == len(made) // 5
+    assert list(got["current_model"]) == list(made["current_model"])
+    hybrid = (made["current_model"] == "hybrid").to_numpy()
+    assert hybrid.any()
+    assert list(got["current_push_in_minutes"][hybrid].astype(int)) == list(
+        made["current_push_in_minutes"][hybrid]
+    )
+    # last year's rows are reported as older rows of their service, and each hybrid's
+    # two rows as one hybrid; nothing else
+    older = [i for i in range(len(made)) if i % 5 == 4 and not hybrid[i]]
+    counts = result.report["what"].value_counts().to_dict()
+    assert counts == {"older row of the service": len(older), "read as a hybrid": hybrid.sum()}
 
 
 def test_synthetic_seis_files_carry_the_quirks(synthetic) -> None:
@@ -531,9 +545,9 @@ def test_data_page_previews_seis_exports_before_storing_anything(tmp_path: Path)
         assert metrics == {
             "Students": "4",
             "Schools": "2",
-            "Services": "5",
+            "Services": "6",
             "Rows not imported": "12",
-            "Imported with a note": "1",
+            "Imported with a note": "2",
         }
         report = next(d.value for d in at.dataframe if "why" in d.value.columns)
         assert len(report) == len(EXPECTED_REPORT)

@@ -7,8 +7,9 @@ writes DIR/Deliveries.csv and DIR/IEP_Dates.csv from `synth.generate(students, s
 synthetic ids stand in for SEIS IDs. Quirks as real exports carry them: a byte-order mark, a
 title row above the Deliveries header, CRLF line ends, "Last, First" names in quotes, the
 two spaces SEIS writes in "510 - Individual  counseling", thousands separators in the yearly
-totals, Windows-1252 in IEP Dates; and, for every fifth service, last year's row (ended)
-before this year's, with other minutes.
+totals, Windows-1252 in IEP Dates; a hybrid service as two rows (in class and in a separate
+classroom); and, for every fifth other service, last year's row (ended) before this year's,
+with other minutes.
 """
 
 from __future__ import annotations
@@ -35,8 +36,7 @@ SERVICE_CELLS: dict[str, str] = {
 LOCATION_CELLS: dict[str, str] = {
     "push_in": "General Education Classroom",
     "pull_out": "Separate Classroom",
-    "hybrid": "Regular Classroom / Public Day School",
-    "": "Regular Classroom / Public Day School",
+    "": "Regular Classroom / Public Day School",  # says the school, not the room
 }
 # This year's IEP span (covers the synthetic school year) and last year's.
 SPAN = (dt.date(2026, 8, 24), dt.date(2027, 8, 23))
@@ -81,11 +81,18 @@ def seis_rows(frames: dict[str, pd.DataFrame]) -> dict[str, list[list[str]]]:
     deliveries: list[list[str]] = [list(DELIVERIES_COLUMNS)]
     for number, v in enumerate(frames["services.csv"].itertuples(index=False)):
         weekly, session = int(v.minutes_per_week), int(v.session_minutes)
-        rows = [(SPAN, weekly)]
-        if number % 5 == 4:  # last year's row first, with one session less (or more)
+        location = LOCATION_CELLS.get(v.current_model, "")
+        rows = [(SPAN, weekly, location)]
+        if v.current_model == "hybrid":  # SEIS lists a split as a row per setting
+            inside = int(v.current_push_in_minutes)
+            rows = [
+                (SPAN, inside, LOCATION_CELLS["push_in"]),
+                (SPAN, weekly - inside, LOCATION_CELLS["pull_out"]),
+            ]
+        elif number % 5 == 4:  # last year's row first, with one session less (or more)
             times = weekly // session
-            rows.insert(0, (LAST_SPAN, session * (times - 1 if times > 1 else 2)))
-        for (start, end), minutes in rows:
+            rows.insert(0, (LAST_SPAN, session * (times - 1 if times > 1 else 2), location))
+        for (start, end), minutes, where in rows:
             total = minutes * school_weeks((end - start).days + 1)
             deliveries.append(
                 [
@@ -96,7 +103,7 @@ def seis_rows(frames: dict[str, pd.DataFrame]) -> dict[str, list[list[str]]]:
                     f"{start:%m/%d/%Y}",
                     f"{end:%m/%d/%Y}",
                     describe(Frequency(session, minutes // session, "weekly", minutes)),
-                    LOCATION_CELLS[v.current_model],
+                    where,
                     f"{round(total):,}",
                     "0",
                     "Yes" if number % 3 else "No",

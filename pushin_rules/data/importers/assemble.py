@@ -7,6 +7,7 @@ schools.csv, services.csv with every rating empty, i.e. not rated yet, and impor
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import os
@@ -21,6 +22,7 @@ import pandas as pd
 
 from pushin_rules.data.contract import SCHOOLS, SERVICES, STUDENTS
 from pushin_rules.data.csvsafe import to_csv_text
+from pushin_rules.data.importers import frequency
 from pushin_rules.data.importers.report import REPORT_FILE, Report
 from pushin_rules.errors import InputError
 from pushin_rules.models import DEFAULT_DAYS_PER_WEEK, DEFAULT_MINUTES_PER_DAY
@@ -58,6 +60,7 @@ class ServiceRecord:
     group_size: int | None = None
     service_id: str = ""
     yearly_total: float | None = None  # the export's own yearly total, when it states one
+    push_in_minutes: int | None = None  # a hybrid's minutes in class
 
     def covers(self, day: dt.date) -> bool:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
@@ -192,7 +195,10 @@ def choose_services(
                     )
                 continue
             kept = [latest]
-        chosen.extend(kept)
+        for record in kept:
+            check_yearly_total(record, report)
+        merged = _as_hybrid(kept, report)
+        chosen.extend([merged] if merged is not None else kept)
         for r in rows:
             if any(r is k for k in kept):
                 continue
@@ -211,6 +217,57 @@ def choose_services(
                 report.skip(r.file, r.row, "superseded", why)
     chosen.sort(key=lambda r: (r.file, r.row))
     return chosen
+
+
+def check_yearly_total(record: ServiceRecord, report: Report) -> None:
+    """Compare the stated yearly total with the weekly minutes over the span's school weeks
+    (tolerance frequency.YEARLY_TOLERANCE); a disagreement is imported and reported."""
+    total = record.yearly_total
+    if total is None or record.start is None or record.end is None:
+        return
+    days = (record.end - record.start).days + 1
+    if frequency.yearly_total_agrees(record.minutes_per_week, days, total):
+        return
+    expected = record.minutes_per_week * frequency.school_weeks(days)
+    report.flag(
+        record.file,
+        record.row,
+        "yearly_total",
+        f"{record.label} (student {record.student_id}): the frequency gives "
+        f"{record.minutes_per_week} min a week, about {expected:,.0f} min over the "
+        f"{frequency.school_weeks(days):.0f} school weeks of {record.start:%m/%d/%Y}-"
+        f"{record.end:%m/%d/%Y}, but Total Minutes says {total:,.0f} (more than "
+        f"{frequency.YEARLY_TOLERANCE:.0%} apart); imported from the frequency, please check",
+    )
+
+
+def _as_hybrid(kept: list[ServiceRecord], report: Report) -> ServiceRecord | None:
+    """Two current rows of one service, one in class and one outside it, are one hybrid
+    service: a split of its weekly minutes (reported, so the team can check the reading)."""
+    models = sorted(r.current_model for r in kept)
+    if len(kept) != 2 or models != ["pull_out", "push_in"]:
+        return None
+    inside = next(r for r in kept if r.current_model == "push_in")
+    outside = next(r for r in kept if r.current_model == "pull_out")
+    first = min(kept, key=lambda r: r.row)
+    total = inside.minutes_per_week + outside.minutes_per_week
+    report.flag(
+        first.file,
+        first.row,
+        "hybrid",
+        f"{first.label} for student {first.student_id}: rows {inside.row} (in class, "
+        f"{inside.minutes_per_week} min a week) and {outside.row} (outside it, "
+        f"{outside.minutes_per_week} min) are imported as one hybrid service of {total} min",
+    )
+    return dataclasses.replace(
+        first,
+        minutes_per_week=total,
+        session_minutes=min(inside.session_minutes, outside.session_minutes),
+        current_model="hybrid",
+        push_in_minutes=inside.minutes_per_week,
+        yearly_total=None,
+        group_size=inside.group_size if inside.group_size == outside.group_size else None,
+    )
 
 
 def _start_key(record: ServiceRecord) -> tuple:
@@ -289,6 +346,9 @@ def build(
             session_minutes=str(record.session_minutes),
             group_size="" if record.group_size is None else str(record.group_size),
             current_model=record.current_model,
+            current_push_in_minutes=""
+            if record.push_in_minutes is None
+            else str(record.push_in_minutes),
         )
         rows.append(row)
     service_frame = pd.DataFrame(rows, columns=list(SERVICES.column_names), dtype=object)

@@ -28,6 +28,7 @@ WHAT: dict[str, str] = {
     "unreadable_value": "unreadable value",
     "yearly_total": "yearly total disagrees",
     "no_id": "no student id",
+    "hybrid": "read as a hybrid",
 }
 
 SKIPPED = "skipped"

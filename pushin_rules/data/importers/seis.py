@@ -281,28 +281,6 @@ def _date(text: str, column: str) -> dt.date | None:
         raise ValueError(f"column {column}: {error}") from None
 
 
-def check_yearly_total(record: ServiceRecord, report: Report) -> None:
-    """Compare the stated yearly total with the weekly minutes over the span's school weeks
-    (tolerance frequency.YEARLY_TOLERANCE); a disagreement is imported and reported."""
-    total = record.yearly_total
-    if total is None or record.start is None or record.end is None:
-        return
-    days = (record.end - record.start).days + 1
-    if frequency.yearly_total_agrees(record.minutes_per_week, days, total):
-        return
-    expected = record.minutes_per_week * frequency.school_weeks(days)
-    report.flag(
-        record.file,
-        record.row,
-        "yearly_total",
-        f"{record.label} (student {record.student_id}): the frequency gives "
-        f"{record.minutes_per_week} min a week, about {expected:,.0f} min over the "
-        f"{frequency.school_weeks(days):.0f} school weeks of {record.start:%m/%d/%Y}-"
-        f"{record.end:%m/%d/%Y}, but Total Minutes says {total:,.0f} (more than "
-        f"{frequency.YEARLY_TOLERANCE:.0%} apart); imported from the frequency, please check",
-    )
-
-
 def roster_mapping() -> MappingFile:
     return shipped_mapping("seis_roster")
 
@@ -338,8 +316,6 @@ def import_seis(
     services = assemble.choose_services(
         service_rows, students, today, report, roster_name, left_out
     )
-    for record in services:
-        check_yearly_total(record, report)
     result = assemble.build(students, services, report, f"{deliveries_name}, {roster_name}")
     assemble.nothing_usable(result, [deliveries_name, roster_name])
     return result
