@@ -595,3 +595,54 @@ def test_the_readme_worked_example_gives_what_the_readme_says() -> None:
     assert [g[:4] for g in got] == [e[:4] for e in expected]
     assert [g[4] or "(empty" for g in got] == [e[4].split(":")[0] for e in expected]
     assert list(result.report["what"]) == ["older row of the service", "service not decided here"]
+
+
+@pytest.mark.browser
+def test_uploading_seis_exports_in_a_browser_shows_the_preview_first(tmp_path: Path) -> None:
+    """The real upload path (AppTest cannot drive the file uploader): the two exports with
+    unhelpful names are recognised, previewed, and nothing is stored until confirmed."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium_path = "/usr/bin/chromium"
+    if not Path(chromium_path).exists():
+        pytest.skip("Debian's Chromium is not installed")
+    from appserver import streamlit_server
+
+    (tmp_path / "export (1).csv").write_bytes(deliveries_bytes())
+    (tmp_path / "export (2).csv").write_bytes(roster_bytes())
+    idle = "[data-testid='stApp'][data-test-script-state='notRunning']"
+    with (
+        streamlit_server(tmp_path / "db") as server,
+        sync_api.sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"]
+        )
+        tab = browser.new_page(viewport={"width": 1280, "height": 900})
+        tab.set_default_timeout(90_000)
+
+        def settle() -> None:
+            tab.wait_for_timeout(300)
+            tab.wait_for_selector(idle)
+            tab.wait_for_timeout(200)
+
+        tab.goto(server.url)
+        settle()
+        tab.locator("[data-testid='stSidebarNav'] a", has_text="Data").first.click()
+        settle()
+        tab.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(
+            [str(tmp_path / "export (1).csv"), str(tmp_path / "export (2).csv")]
+        )
+        settle()
+        tab.get_by_role("button", name="Check and load the uploaded files").click()
+        settle()
+        sync_api.expect(tab.get_by_text("SEIS exports: what will be imported")).to_be_visible()
+        metrics = tab.locator("[data-testid='stMetric']").all_inner_texts()
+        assert any("Services" in m and "6" in m for m in metrics), metrics
+        assert "60 students" in tab.locator("body").inner_text()  # nothing stored yet
+        assert tab.locator("[data-testid='stException']").count() == 0
+        (ROOT / "test-artifacts").mkdir(exist_ok=True)
+        tab.screenshot(path=str(ROOT / "test-artifacts" / "data-seis-preview.png"), full_page=True)
+        tab.get_by_role("button", name="Discard").click()
+        settle()
+        assert tab.get_by_text("SEIS exports: what will be imported").count() == 0
+        browser.close()
