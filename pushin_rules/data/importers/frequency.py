@@ -15,6 +15,7 @@ match its parts is refused rather than guessed.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -95,6 +96,7 @@ class FrequencyError(ValueError):
     """A frequency text that cannot be read; the message says why, in words for the report."""
 
 
+@functools.lru_cache(maxsize=4096)  # a district uses a few dozen distinct texts
 def parse_frequency(text: str) -> Frequency:
     """Read one frequency text; raises FrequencyError saying what is wrong."""
     cleaned = " ".join(str(text).replace("\u00a0", " ").split())

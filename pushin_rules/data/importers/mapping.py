@@ -12,6 +12,7 @@ README "Importing from your IEP system" for the format. Parsing that a table can
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -458,6 +459,7 @@ def _date(row: Row, table: Table, field: Field | None, fmt: str) -> dt.date | No
     return parse_date(text, fmt)
 
 
+@functools.lru_cache(maxsize=8192)  # an export repeats the same few dates on many rows
 def parse_date(text: str, fmt: str) -> dt.date:
     """A date in the export's format; a time of day after it is ignored."""
     head = text.strip().split(" ")[0]

@@ -9,6 +9,7 @@ handed back as unreadable, with its row number, so the import report can list it
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -42,8 +43,12 @@ class Table:
     # (row number, why) for lines that could not be split into the header's cells
     unreadable: tuple[tuple[int, str], ...] = field(default=())
 
+    @functools.cached_property
+    def _keys(self) -> frozenset[str]:
+        return frozenset(_key(h) for h in self.header)
+
     def has(self, column: str) -> bool:
-        return _key(column) in {_key(h) for h in self.header}
+        return _key(column) in self._keys
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -67,6 +72,17 @@ def split_lines(text: str) -> list[str]:
 
 
 def parse_line(line: str) -> list[str]:
+    """One line's cells, forgiving stray quotes (well-formed lines take the csv module's
+    fast path; only a line it refuses is walked character by character)."""
+    if '"' not in line:
+        return line.split(",")
+    try:
+        return next(csv.reader([line], strict=True))
+    except (csv.Error, StopIteration):
+        return _parse_forgiving(line)
+
+
+def _parse_forgiving(line: str) -> list[str]:
     """One line's cells, forgiving stray quotes.
 
     A quote opens a quoted cell only at the start of a cell and closes it only before a
@@ -192,6 +208,7 @@ def _clean_header(name: str) -> str:
     return " ".join(name.strip().strip('"').split())
 
 
+@functools.lru_cache(maxsize=4096)  # called with column names, a handful per file
 def _key(name: str) -> str:
     return " ".join(name.strip().strip('"').split()).casefold()
 
