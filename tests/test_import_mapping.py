@@ -169,6 +169,13 @@ SL = "speech_language"
             "services.minutes.per: must be one of week, day, month, year",
         ),
         ("[mapping\n", "not a valid TOML file"),
+        ('values = 3\n[mapping]\n[files.a]\nheader = ["x"]\n', "values: must be tables"),
+        ('[mapping]\ndate_format = 1\n[files.a]\nheader = ["x"]\n', "date_format must be text"),
+        (
+            '[mapping]\n[files.a]\nheader = ["x"]\n[students]\nfile = "a"\n'
+            'student_id = "x"\nname = "n"\ngrade = 3\n',
+            "students.grade: must be a column name",
+        ),
     ],
 )
 def test_a_broken_mapping_names_the_key(tmp_path: Path, toml: str, says: str) -> None:
@@ -264,3 +271,19 @@ def test_a_quoted_cell_may_hold_a_line_break() -> None:
         (2, "first line\nsecond line", "5"),
         (4, "plain", "6"),
     ]
+
+
+def test_a_mangled_service_list_gives_a_district_or_an_input_error() -> None:
+    import contextlib
+    import random
+
+    rng = random.Random(15)
+    source = service_list_bytes()
+    for _ in range(300):
+        data = bytearray(source)
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(len(data))] = rng.choice(b'",\r\n\xe9x0/ -')
+        cut = bytes(data[: rng.randrange(len(data) + 1)])
+        with contextlib.suppress(InputError):
+            result = mp.import_mapped(generic(), {"s.csv": cut}, TODAY)
+            assert set(result.services["student_id"]) <= set(result.students["student_id"])

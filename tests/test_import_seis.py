@@ -486,15 +486,20 @@ def test_bad_input_never_raises_anything_but_an_input_error() -> None:
     InputError, never another exception."""
     import random
 
-    source = deliveries_bytes()
     rng = random.Random(16)
-    for _ in range(200):
+
+    def mangle(source: bytes) -> bytes:
         data = bytearray(source)
         for _ in range(rng.randint(1, 20)):
             data[rng.randrange(len(data))] = rng.choice(b'",\r\n\xe9x0/ ')
-        cut = bytes(data[: rng.randrange(len(data) + 1)])
+        return bytes(data[: rng.randrange(len(data) + 1)])
+
+    for turn in range(300):
+        deliveries = mangle(deliveries_bytes()) if turn % 3 != 1 else deliveries_bytes()
+        roster = mangle(roster_bytes()) if turn % 3 != 0 else roster_bytes()
         with contextlib.suppress(InputError):
-            seis.import_seis(("d.csv", cut), ("r.csv", roster_bytes()), TODAY)
+            result = seis.import_seis(("d.csv", deliveries), ("r.csv", roster), TODAY)
+            assert set(result.services["student_id"]) <= set(result.students["student_id"])
 
 
 # ------------------------------------------------------------------ Data page

@@ -88,7 +88,7 @@ def load_mapping(path: str | Path) -> MappingFile:
     """Read and check a mapping file; a broken one raises MappingError naming the key."""
     file = Path(path)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except OSError as error:
         raise MappingError(f"{file}: cannot read the mapping file ({error.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
@@ -106,6 +106,10 @@ def parse_mapping(raw: Mapping[str, Any], where: str) -> MappingFile:
         return MappingError(f"{where}: {key}: {message}")
 
     head = _table(raw, "mapping", where)
+    if not isinstance(head.get("date_format", ""), str) or not isinstance(
+        head.get("name", ""), str
+    ):
+        raise fail("mapping", "name and date_format must be text")
     files: dict[str, SourceFile] = {}
     for key, spec in _table(raw, "files", where).items():
         if not isinstance(spec, dict):
@@ -118,7 +122,10 @@ def parse_mapping(raw: Mapping[str, Any], where: str) -> MappingFile:
             raise fail(f"files.{key}.one_row_per", "must be student, service or goal")
         files[key] = SourceFile(key, str(spec.get("label", key)), tuple(header), one_row_per)
     values: dict[str, dict[str, str]] = {}
-    for name, table in (raw.get("values") or {}).items():
+    tables = raw.get("values", {})
+    if not isinstance(tables, dict):
+        raise fail("values", "must be tables: [values.<name>]")
+    for name, table in tables.items():
         if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
             raise fail(f"values.{name}", "must be a table of source value = contract value")
         values[name] = {_fold(k): v for k, v in table.items()}
