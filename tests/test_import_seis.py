@@ -86,6 +86,9 @@ DELIVERIES_LINES = [
     "30 min x 2 Times = 60 min Weekly,General Education Classroom,2160,0,No",
     '"Kim, Jae",1000004,330 - Specialized Academic Instruction,Group,09/01/2026,08/31/2027,'
     "45 min x 2 Times = 90 min Weekly,Separate Classroom,3240,0,No",
+    # 21: no SEIS ID
+    '"Vega, Luz",,415 - Language and Speech,Individual,09/01/2026,08/31/2027,30 min Weekly,'
+    "Therapy Room,1080,0,No",
 ]
 ROSTER_HEADER = (
     "SEIS ID,SSID,Last Name,First Name,Student Middle Name,Preferred Name,Date of Birth,"
@@ -242,6 +245,7 @@ EXPECTED_REPORT = [
     ("Deliveries.csv", 17, "older row of the service", "skipped"),
     ("Deliveries.csv", 18, "student missing from roster", "skipped"),
     ("Deliveries.csv", 19, "read as a hybrid", "imported"),
+    ("Deliveries.csv", 21, "no student id", "skipped"),
 ]
 
 
@@ -259,6 +263,7 @@ def test_every_row_not_used_is_reported_with_its_reason() -> None:
     assert "ended 06/10/2026" in why[("Deliveries.csv", 15)]
     assert "'PS'" in why[("IEP Dates.csv", 6)]
     assert "100 min a week" in why[("Deliveries.csv", 13)]
+    assert "Vega" not in why[("Deliveries.csv", 21)]  # the report names no student
 
 
 def test_a_row_covering_today_wins_over_a_later_start_and_the_latest_start_otherwise() -> None:
@@ -551,7 +556,7 @@ def test_data_page_previews_seis_exports_before_storing_anything(tmp_path: Path)
             "Students": "4",
             "Schools": "2",
             "Services": "6",
-            "Rows not imported": "12",
+            "Rows not imported": "13",
             "Imported with a note": "2",
         }
         report = next(d.value for d in at.dataframe if "why" in d.value.columns)

@@ -19,7 +19,6 @@ from pushin_rules.data.importers.mapping import (
     MappingFile,
     number,
     parse_date,
-    person_name,
     read_students,
     shipped_mapping,
 )
@@ -207,9 +206,9 @@ def read_deliveries(table: Table, report: Report) -> list[ServiceRecord]:
     for row in table.rows:
         student_id = row.get("SEIS ID")
         label = " ".join(row.get("Service").split()) or "a service"
-        who = person_name(row.get("Name")) or student_id
         if not student_id:
-            report.skip(file, row.number, "no_id", f"{label} for {who!r} has no SEIS ID")
+            # The row number finds it; the report names no student (it is shown on screen).
+            report.skip(file, row.number, "no_id", f"{label}: the row has no SEIS ID")
             continue
         code = service_code(label)
         family = SERVICE_CODES.get(code)
