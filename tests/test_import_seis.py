@@ -89,6 +89,9 @@ DELIVERIES_LINES = [
     # 21: no SEIS ID
     '"Vega, Luz",,415 - Language and Speech,Individual,09/01/2026,08/31/2027,30 min Weekly,'
     "Therapy Room,1080,0,No",
+    # 22: a consultation with Ana's teacher: no setting to decide
+    '"Alvarez, Ana",1000001,450 - Occupational Therapy,Consultation,08/20/2026,08/19/2027,'
+    "30 min Monthly,General Education Classroom,270,0,No",
 ]
 ROSTER_HEADER = (
     "SEIS ID,SSID,Last Name,First Name,Student Middle Name,Preferred Name,Date of Birth,"
@@ -246,6 +249,7 @@ EXPECTED_REPORT = [
     ("Deliveries.csv", 18, "student missing from roster", "skipped"),
     ("Deliveries.csv", 19, "read as a hybrid", "imported"),
     ("Deliveries.csv", 21, "no student id", "skipped"),
+    ("Deliveries.csv", 22, "consultation", "skipped"),
 ]
 
 
@@ -556,7 +560,7 @@ def test_data_page_previews_seis_exports_before_storing_anything(tmp_path: Path)
             "Students": "4",
             "Schools": "2",
             "Services": "6",
-            "Rows not imported": "13",
+            "Rows not imported": "14",
             "Imported with a note": "2",
         }
         report = next(d.value for d in at.dataframe if "why" in d.value.columns)

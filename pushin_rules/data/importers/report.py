@@ -29,6 +29,7 @@ WHAT: dict[str, str] = {
     "yearly_total": "yearly total disagrees",
     "no_id": "no student id",
     "hybrid": "read as a hybrid",
+    "consultation": "consultation",
 }
 
 SKIPPED = "skipped"

@@ -229,6 +229,15 @@ def read_deliveries(table: Table, report: Report) -> list[ServiceRecord]:
                     f"{label!r} (student {student_id}) has no known state service code",
                 )
             continue
+        if "consult" in row.get("Delivery").casefold():
+            report.skip(
+                file,
+                row.number,
+                "consultation",
+                f"{label} (student {student_id}) is delivered as {row.get('Delivery')!r}: "
+                "work with the staff, not with the student, so no setting to decide",
+            )
+            continue
         text = row.get("Sessions / Frequency")
         try:
             parsed = frequency.parse_frequency(text)
