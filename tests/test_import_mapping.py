@@ -287,3 +287,14 @@ def test_a_mangled_service_list_gives_a_district_or_an_input_error() -> None:
         with contextlib.suppress(InputError):
             result = mp.import_mapped(generic(), {"s.csv": cut}, TODAY)
             assert set(result.services["student_id"]) <= set(result.students["student_id"])
+
+
+def test_school_ids_are_stable_readable_and_distinct() -> None:
+    from pushin_rules.data.importers.assemble import school_ids
+
+    names = ["Juniper Creek Elementary", "École Élémentaire Saint-Jean", "Oak Point", "oak point"]
+    ids = school_ids(names)
+    assert ids == school_ids(list(reversed(names)))  # the same export gives the same ids
+    assert ids["Juniper Creek Elementary"] == "JUNIPER-CREEK-ELEMENTARY"
+    assert ids["École Élémentaire Saint-Jean"] == "ECOLE-ELEMENTAIRE-SAINT-JEAN"
+    assert len(set(ids.values())) == len(names)

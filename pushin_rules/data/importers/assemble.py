@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,10 +210,10 @@ def choose_services(
                 why = f"same {r.label} row as row {twin.row}; counted once"
                 report.skip(r.file, r.row, "duplicate", why)
             else:
-                rows_kept = ", ".join(str(k.row) for k in kept)
+                rows_kept = " and ".join(str(k.row) for k in kept)
                 why = (
-                    f"{r.label} for student {r.student_id}: row {rows_kept} is the current "
-                    "one (its dates cover today, or it starts latest)"
+                    f"{r.label} for student {r.student_id}: the current row is {rows_kept} "
+                    "(its dates cover today, or it starts latest)"
                 )
                 report.skip(r.file, r.row, "superseded", why)
     chosen.sort(key=lambda r: (r.file, r.row))
@@ -284,7 +285,8 @@ def school_ids(names: Iterable[str]) -> dict[str, str]:
     ids: dict[str, str] = {}
     used: set[str] = set()
     for name in sorted(set(names), key=lambda n: (n.casefold(), n)):
-        base = "-".join(re.findall(r"[A-Za-z0-9]+", name.upper()))[:40].strip("-") or "SCHOOL"
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+        base = "-".join(re.findall(r"[A-Za-z0-9]+", plain.upper()))[:40].strip("-") or "SCHOOL"
         candidate, n = base, 1
         while candidate in used:
             n += 1
