@@ -659,4 +659,18 @@ def test_uploading_seis_exports_in_a_browser_shows_the_preview_first(tmp_path: P
         tab.get_by_role("button", name="Discard").click()
         settle()
         assert tab.get_by_text("SEIS exports: what will be imported").count() == 0
+        # Deliveries alone: the page asks for the roster instead of importing half
+        tab.goto(server.url)  # a fresh session: an empty uploader
+        settle()
+        tab.locator("[data-testid='stSidebarNav'] a", has_text="Data").first.click()
+        settle()
+        tab.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(
+            [str(tmp_path / "export (1).csv")]
+        )
+        settle()
+        tab.get_by_role("button", name="Check and load the uploaded files").click()
+        settle()
+        sync_api.expect(
+            tab.get_by_text("upload a roster (IEP Dates or Student Goals) with it")
+        ).to_be_visible()
         browser.close()
