@@ -298,3 +298,22 @@ def test_school_ids_are_stable_readable_and_distinct() -> None:
     assert ids["Juniper Creek Elementary"] == "JUNIPER-CREEK-ELEMENTARY"
     assert ids["École Élémentaire Saint-Jean"] == "ECOLE-ELEMENTAIRE-SAINT-JEAN"
     assert len(set(ids.values())) == len(names)
+
+
+def test_the_readme_mapping_example_gives_what_the_readme_says() -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Any other system: a mapping file.**")[1]
+    sheet = section.split("Worked example. An export like")[1].split("```\n")[1]
+    result = mp.import_mapped(generic(), {"export.csv": sheet.encode("utf-8")}, TODAY)
+    students = [(s.name, s.grade, s.case_manager) for s in result.students.itertuples()]
+    assert students == [("Ana Alvarez", "3", "Lan Nguyen"), ("Jose Baez", "K", "Lan Nguyen")]
+    services = [
+        (r.student_id, r.service, r.minutes_per_week, r.session_minutes, r.current_model)
+        for r in result.services.itertuples(index=False)
+    ]
+    assert services == [
+        ("A1", "speech_language", "60", "30", "pull_out"),
+        ("A1", "setss", "135", "45", "push_in"),
+    ]
+    assert list(result.report["what"]) == ["unknown service code"]
+    assert "'Vision'" in result.report["why"].iloc[0]
