@@ -27,6 +27,7 @@ def _seis_upload(raw: list[tuple[str, bytes]]) -> bool:
 
     found = seis.recognise_files(dict(raw))
     if not found:
+        st.session_state.pop(SEIS_PREVIEW_KEY, None)  # a plain district upload replaces it
         return False
     rosters = [k for k in ("iep_dates", "student_goals") if k in found]
     if "deliveries" not in found or not rosters:
@@ -52,7 +53,7 @@ def _seis_preview():
         return None, None
     st.markdown("**SEIS exports: what will be imported**")
     if "error" in held:
-        st.error(held["error"])
+        st.error(privacy.escape_markdown(held["error"]))  # it quotes file names and cells
         st.session_state.pop(SEIS_PREVIEW_KEY, None)
         return None, None
     result = held["result"]
