@@ -647,18 +647,21 @@ def test_uploading_seis_exports_in_a_browser_shows_the_preview_first(tmp_path: P
             [str(tmp_path / "export (1).csv"), str(tmp_path / "export (2).csv")]
         )
         settle()
+        sync_api.expect(tab.get_by_text("export (2).csv")).to_be_visible()  # uploaded
         tab.get_by_role("button", name="Check and load the uploaded files").click()
         settle()
-        sync_api.expect(tab.get_by_text("SEIS exports: what will be imported")).to_be_visible()
-        metrics = tab.locator("[data-testid='stMetric']").all_inner_texts()
-        assert any("Services" in m and "6" in m for m in metrics), metrics
-        assert "60 students" in tab.locator("body").inner_text()  # nothing stored yet
+        sync_api.expect(tab.get_by_text("SEIS exports: what will be imported")).to_be_visible(
+            timeout=30_000
+        )
+        expect = sync_api.expect
+        expect(tab.locator("[data-testid='stMetric']", has_text="Services")).to_contain_text("6")
+        expect(tab.get_by_text("60 students", exact=False).first).to_be_visible()  # not stored
         assert tab.locator("[data-testid='stException']").count() == 0
         (ROOT / "test-artifacts").mkdir(exist_ok=True)
         tab.screenshot(path=str(ROOT / "test-artifacts" / "data-seis-preview.png"), full_page=True)
         tab.get_by_role("button", name="Discard").click()
         settle()
-        assert tab.get_by_text("SEIS exports: what will be imported").count() == 0
+        expect(tab.get_by_text("SEIS exports: what will be imported")).to_have_count(0)
         # Deliveries alone: the page asks for the roster instead of importing half
         tab.goto(server.url)  # a fresh session: an empty uploader
         settle()
@@ -668,9 +671,10 @@ def test_uploading_seis_exports_in_a_browser_shows_the_preview_first(tmp_path: P
             [str(tmp_path / "export (1).csv")]
         )
         settle()
+        sync_api.expect(tab.get_by_text("export (1).csv")).to_be_visible()  # uploaded
         tab.get_by_role("button", name="Check and load the uploaded files").click()
         settle()
         sync_api.expect(
             tab.get_by_text("upload a roster (IEP Dates or Student Goals) with it")
-        ).to_be_visible()
+        ).to_be_visible(timeout=30_000)
         browser.close()
