@@ -13,6 +13,7 @@ from pushin_rules.models import (
     DEFAULT_MINUTES_PER_DAY,
     FACTORS,
     GRADES,
+    NATURAL_SETTINGS,
     DeliveryModel,
     GoalDirection,
     ProviderRole,
@@ -141,6 +142,8 @@ SERVICES = FileSpec(
         # Empty means "derive from current_model" (push_in: all minutes, pull_out: none).
         Column("current_push_in_minutes", "int", required=False, low=0, high=MAX_MINUTES_PER_WEEK),
         *RATING_COLUMNS,
+        # Where the skill lives (PT, OT self-care, social goals); empty = classroom.
+        Column("natural_setting", "choice", required=False, choices=NATURAL_SETTINGS, default=""),
     ),
 )
 
