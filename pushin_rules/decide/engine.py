@@ -1202,6 +1202,28 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+def _factor_sentence(
+    s: _Scored, i: int, j: int, rules: RuleSet, family: str, age: str, fill: dict[str, Any]
+) -> str:
+    """What a need factor's rating says for this service, level, family and age; intensity
+    in a pull-out group also says how the group shares the practice turns."""
+    key = s.plan.need[j]
+    factor = rules.factor(key)
+    rating = int(s.ratings[i, j])
+    if rating == 0:
+        return factor.meanings[0]
+    text = factor.sentence(rating, family, age).format(**fill)
+    base = float(s.plan.weight[j])
+    if key == "intensity" and rules.format >= 2 and base > 0:
+        share = float(s.weights[i, j]) / base
+        if share < 1 - _EPS:
+            note = rules.wording.dose_group.format(
+                group_size=fill["group_size"], percent=round(100 * share)
+            )
+            text = f"{text} {note}"
+    return text
+
+
 def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendation:
     w, th = rules.wording, rules.thresholds
     rec = RECOMMENDATIONS[s.rec[i]]
@@ -1294,11 +1316,7 @@ def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendati
                 points=float(round(s.weights[i, j] * rating, 9)),
                 direction=factor.direction,
                 counts=key in counted,
-                sentence=(
-                    factor.sentence(rating, family, age).format(**fill)
-                    if rating > 0
-                    else factor.meanings[0]
-                ),
+                sentence=_factor_sentence(s, i, j, rules, family, age, fill),
                 sources=list(factor.sources),
             )
         )

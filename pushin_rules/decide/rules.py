@@ -81,6 +81,7 @@ WORDING_FIELDS: dict[str, set[str]] = {
     "evidence_goal_met": _EVIDENCE,
     "evidence_carry_over": _EVIDENCE,
     "evidence_review": _EVIDENCE,
+    "dose_group": {"group_size", "percent"},
     "setting_push_in": set(),
     "setting_pull_out": set(),
     "setting_unknown": set(),
@@ -361,6 +362,10 @@ class Wording(_Strict):
     evidence_carry_over: str = (
         "Goal {goal_id}: scores in the separate room are clearly above scores in class (a "
         "carry-over gap), so the rules add weight toward more practice in class."
+    )
+    dose_group: str = (
+        "In a group of {group_size}, each student gets only a share of the practice turns, so "
+        "this counts at {percent}% of its weight."
     )
     evidence_review: str = (
         "Goal {goal_id}: {four_point_detail}; {trend_detail}. The data are not clear enough "
