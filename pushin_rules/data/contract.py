@@ -142,10 +142,18 @@ SERVICES = FileSpec(
         # Empty means "derive from current_model" (push_in: all minutes, pull_out: none).
         Column("current_push_in_minutes", "int", required=False, low=0, high=MAX_MINUTES_PER_WEEK),
         *RATING_COLUMNS,
+    ),
+)
+
+# Optional columns the loader reads and validates like any other, kept out of `columns` until
+# the database stores them (a contract column needs a migration step, data/migrations.py) and
+# the synthetic generator writes them. A file without them gets the default.
+OPTIONAL_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "services.csv": (
         # Where the skill lives (PT, OT self-care, social goals); empty = classroom.
         Column("natural_setting", "choice", required=False, choices=NATURAL_SETTINGS, default=""),
     ),
-)
+}
 
 GOALS = FileSpec(
     name="goals.csv",
