@@ -527,3 +527,28 @@ def test_the_rules_file_documents_format_2(rules: RuleSet) -> None:
     text = shipped_rules_path().read_text(encoding="utf-8")
     assert 'version = "2.0.0"' in text and "format = 2" in text
     assert np.isclose(rules.thresholds.comparable_ratio, 0.5)
+
+
+# ----------------------------------------------------------------------- what-if: two rule sets
+
+
+def test_compare_rule_sets_shows_what_changed_for_one_service(rules: RuleSet) -> None:
+    from pushin_rules.present.scenarios import compare_rule_sets
+
+    # The case: private trauma counseling rated privacy 3 and distress 3.
+    counseling = make(
+        service="counseling", specialized_setting=3, removal_distress=3, social_goals=1
+    )
+    result = compare_rule_sets(counseling, load_rules_version("1.0.0"), rules)
+    assert result.before.recommendation.value == "hybrid"
+    assert result.after.recommendation.value == "pull_out" and result.after.rule == "privacy"
+    assert result.changed
+    table = result.table
+    assert list(table.columns)[-1] == "Changed"
+    assert table.at["Recommendation", "Changed"] == "changed"
+    assert table.loc["Rules"].iloc[0].startswith(f"{rules.name} 1.0.0")
+    assert "2.0.0" in table.loc["Rules"].iloc[1]
+    assert any("format 1 → 2" in line for line in result.rule_changes)
+    # Same rule set twice: nothing changed.
+    same = compare_rule_sets(counseling, rules, rules)
+    assert not same.changed and (same.table["Changed"] == "").all()
