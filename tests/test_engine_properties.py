@@ -14,6 +14,9 @@ of the 4^8 = 65,536 combinations of the eight need ratings for 1, 2, 3 and 5 ses
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -333,3 +336,46 @@ def test_every_rating_combination_is_monotone_with_progress_evidence(
     if moves:
         # A planned transition always leaves at least one whole session in class.
         assert (scored["push_in_minutes"] >= 30).all()
+
+
+def test_every_rating_combination_through_the_command_line(tmp_path: Path) -> None:
+    """The same properties through `python -m pushin_rules recommend` on a district holding
+    all 65,536 combinations (2 sessions a week; the API tests cover 1, 2, 3 and 5)."""
+    frame = every_combination(2)
+    folder = tmp_path / "district"
+    folder.mkdir()
+    students = [f"ST{i}" for i in range(256)]
+    pd.DataFrame(
+        {"student_id": students, "name": students, "grade": "4", "school_id": "SCH"}
+    ).to_csv(folder / "students.csv", index=False)
+    services = frame.drop(columns=["current_model", "current_push_in_minutes", "group_size"])
+    services["student_id"] = [students[i % 256] for i in range(len(services))]
+    services.to_csv(folder / "services.csv", index=False)
+    out = tmp_path / "recs.csv"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pushin_rules",
+            "recommend",
+            "--data",
+            str(folder),
+            "--out",
+            str(out),
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    recs = pd.read_csv(out, keep_default_na=False)
+    assert recs["service_id"].tolist() == frame["service_id"].tolist()
+    assert set(recs["rules_version"]) == {RULES.version}
+    check_every_combination(frame, recs, evidence_up=False)
+    # The command line and the API agree row for row.
+    api = score_frame(frame, RULES)
+    assert recs["pull_out_minutes"].tolist() == api["pull_out_minutes"].tolist()
+    assert recs["recommendation"].tolist() == api["recommendation"].tolist()
+    assert recs["tipping_points"].tolist() == api["tipping_points"].tolist()
