@@ -338,10 +338,11 @@ def test_every_rating_combination_is_monotone_with_progress_evidence(
         assert (scored["push_in_minutes"] >= 30).all()
 
 
-def test_every_rating_combination_through_the_command_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sessions", [1, 2, 3, 5])
+def test_every_rating_combination_through_the_command_line(tmp_path: Path, sessions: int) -> None:
     """The same properties through `python -m pushin_rules recommend` on a district holding
-    all 65,536 combinations (2 sessions a week; the API tests cover 1, 2, 3 and 5)."""
-    frame = every_combination(2)
+    all 65,536 combinations."""
+    frame = every_combination(sessions)
     folder = tmp_path / "district"
     folder.mkdir()
     students = [f"ST{i}" for i in range(256)]
