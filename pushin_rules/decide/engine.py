@@ -4,35 +4,34 @@ feasibility notes and tipping points, written once over arrays (one service or a
 Scoring (every number comes from the rule set, `rules.toml`):
 
 - pull-out points = sum of weight x rating over the pull-out factors, plus progress evidence
-  toward more intensity; push-in points likewise (plus evidence toward generalizing).
+  toward more intensity; push-in points likewise (plus evidence toward the classroom).
+  Rule sets 2.x weigh per service: `[secondary]` weights for grades 6-12 (`grade` column),
+  intensity scaled by `[dose]` for the service's `group_size`.
   `score` = pull-out points - push-in points (positive: toward pull-out); `margin` = |score|.
-- `rule` says which step decided:
-  1. `presumption`: pull-out points below `min_pull_out_points` (or none at all) -> push_in.
-     Pull-out minutes therefore always come with a stated reason (34 CFR 300.114).
-  2. `both_strong`: a pull-out and a push-in factor both rated `strong_rating` -> hybrid.
-  3. `close_call`: |score| <= `close_call_margin` -> hybrid.
-  4. `balance`: the side with more points wins (an exact tie stays in class).
-  5. `single_session`: a hybrid was called for but the service has fewer than two whole
-     sessions a week, so it cannot be split; the session goes where `balance` points.
+- The decision, `rule` naming the step that decided:
+  - rule sets 2.x (`_decide2`, monotone in every rating): `presumption` (no pull-out factor
+    rated `moderate_rating`+ and no evidence toward intensity), `privacy` (privacy-critical
+    work), `balance` (one side has `comparable_ratio` or less of the other's points),
+    `both_strong` / `close_call` (comparable sides: a hybrid), `transition` (progress data
+    keep a session in class), `single_session` (one session and `alternate_weeks` off);
+  - rule sets 1.x (`_decide`, kept so 1.0.0 decisions rescore as made): `presumption`,
+    `both_strong`, `close_call` (|score| <= `close_call_margin`), `balance`, `single_session`.
 - Hybrid split: sessions = minutes_per_week // session_minutes (whole sessions); pull-out
   sessions = the pull-out share of points x sessions, rounded by `split_rounding` and kept
-  within 1..sessions-1; pull_out_minutes = pull-out sessions x session_minutes. Minutes that
-  do not make a whole session (minutes_per_week % session_minutes) stay in class, so the
-  minutes always add up exactly.
-- `confidence`: `clear` when |score| >= `clear_margin` or when nothing pulls out at all;
-  `leaning` when |score| > `close_call_margin`; otherwise `close_call`.
+  within 1..sessions-1; leftover minutes stay in class, so the minutes always add up. One
+  session a week under 2.x alternates weeks (`split_pattern` = `alternating_weeks`; minutes
+  are the weekly average over the two weeks, the pull-out half rounded down).
+- `confidence`: 2.x: one-sided results `clear` at `clear_share` of all points, else
+  `leaning`; hybrids `close_call` within `close_call_margin`, else `leaning`. 1.x: by margin.
 - Implementation factors (staffing_limit, collaboration_limit, classroom_crowding) are never
-  read by the scoring: they only produce feasibility notes (rated `feasibility_note_from` or
-  more, with a note for a setting the recommendation uses).
-- `reasons`: factor keys that drove the result, strongest (most points) first: pull-out
-  factors for pull_out, push-in factors for push_in, both for hybrid; plus the pseudo-keys
-  `progress_evidence` (progress data added points toward a setting the result uses) and
-  `lre_presumption` (the presumption decided; listed last).
-- `feasibility_notes` in frames: `;`-joined implementation factor keys whose note applies
-  (the full sentences are in `recommend()` and in `rules.toml`).
+  read by the scoring: they only produce feasibility notes.
+- `reasons`: factor keys that drove the result, strongest first (a deciding privacy rating or
+  planned transition first), plus `progress_evidence` and `lre_presumption` (listed last).
 - `tipping_points`: for each need factor, the smallest change of its rating that changes the
-  recommendation (both directions when equally small), ordered by size of change then factor
-  order, written `intensity 3->1: push_in` and joined with `;`.
+  recommendation (both directions when equally small), found by rescoring through the same
+  decision function; written `intensity 3->1: push_in` and joined with `;`.
+- A `rated` column that is False (nobody rated the service) gives `not_rated` with empty
+  minutes, points, confidence and reasons.
 """
 
 from __future__ import annotations

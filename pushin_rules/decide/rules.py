@@ -406,7 +406,6 @@ class Privacy(_Strict):
     rating: int = Field(default=3, ge=1, le=3)
     services: tuple[str, ...] = Field(default=(), strict=False)
     natural_settings: tuple[str, ...] = Field(default=(), strict=False)
-    sentence: str = ""
 
     @model_validator(mode="after")
     def _known(self) -> Privacy:
