@@ -623,6 +623,9 @@ def _tipping(
     down = np.full((k, n), -1, dtype=np.int8)
     up = np.full((k, n), -1, dtype=np.int8)
     can_split = full >= 2
+    if plan.format >= 2:
+        base_pull_max = _pull_max(ratings, plan.pulls)
+        base_privacy = _privacy(ratings, plan, privacy_ok)
     for j in range(k):
         r = ratings[:, j]
         was_strong = r >= th.strong_rating
@@ -647,13 +650,11 @@ def _tipping(
                 s_pull = n_strong_pull > 0
                 s_push = (n_strong_push - was_strong + now_strong) > 0
             if plan.format >= 2:
-                pull_max = (
-                    np.maximum(other_max, v) if plan.pulls[j] else _pull_max(ratings, plan.pulls)
-                )
+                pull_max = np.maximum(other_max, v) if plan.pulls[j] else base_pull_max
                 if j == plan.privacy_j:
                     privacy = privacy_ok & (v >= plan.privacy_rating)
                 else:
-                    privacy = _privacy(ratings, plan, privacy_ok)
+                    privacy = base_privacy
                 new[v] = _decide2(
                     np.round(p, 9),
                     np.round(q, 9),
