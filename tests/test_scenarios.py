@@ -120,6 +120,19 @@ def test_the_scenario_folder_covers_the_issue() -> None:
         "sensory_room_session",
         "high_needs_on_both_sides",
         "mild_need_nothing_pulling_out",
+        # Rules 2.0 (issue #12) and progress evidence (issue #13 item 5):
+        "three_slight_reasons_do_not_add_up",
+        "every_pull_out_need_maxed_and_resists_leaving",
+        "grief_counseling_in_private",
+        "toileting_routine_needs_privacy",
+        "toilet_transfers_in_the_bathroom_routine",
+        "structured_literacy_block_in_grade_9",
+        "gross_motor_goals_in_pe",
+        "articulation_in_a_group_of_five",
+        "once_a_week_ot_alternates",
+        "goal_met_in_the_therapy_room_plans_the_move_to_class",
+        "failing_in_the_therapy_room_names_the_levers",
+        "carry_over_gap_moves_toward_class",
     ):
         assert wanted in names
     groups = {case.get("group") for case in CASES} - {None}
