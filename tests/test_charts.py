@@ -106,7 +106,7 @@ def test_aimline_dashed_trend_solid_in_another_colour(spec: dict) -> None:
     colour = lines["encoding"]["color"]["scale"]
     dashes = dict(zip(dash["domain"], dash["range"], strict=True))
     colours = dict(zip(colour["domain"], colour["range"], strict=True))
-    trend = "Trend (least squares)"
+    trend = "Trend (Theil-Sen)"  # the shipped default
     assert dashes[AIMLINE_NAME] == AIMLINE_DASH
     assert dashes[trend] == [1, 0]
     assert colours[AIMLINE_NAME] != colours[trend]

@@ -27,7 +27,10 @@ from pushin_rules.errors import RulesError
 from pushin_rules.models import Goal, ProgressPoint
 
 START = dt.date(2025, 9, 1)  # a Monday
-RULES = default_settings()
+# The hand computations below are least squares unless a test names another method (the
+# shipped default is Theil-Sen; its own hand-computed tests are further down).
+SHIPPED = default_settings()
+RULES = ProgressSettings.from_table({**SHIPPED.model_dump(), "default_trend": "ols"})
 
 
 def day(offset: int) -> dt.date:
@@ -65,6 +68,7 @@ def weekly(goal_id: str, scores: list[float], setting: str = "", step: int = 7) 
 
 
 def one(goal: dict, points: list[tuple], **kwargs: object) -> pd.Series:
+    kwargs.setdefault("settings", RULES)
     frame = goal_summary(make_district([goal], points), **kwargs)
     assert len(frame) == 1
     return frame.iloc[0]
@@ -141,15 +145,21 @@ def test_ols_slope_and_flatter_trend_means_change() -> None:
 
 def test_parallel_trend_continues_and_likelihood_by_hand() -> None:
     # Same scores; target 23 on day 70: needed (23 - 11) / 10 = 1.2 = the trend -> continue.
-    # The four-point rule disagrees (aimline 13.4, 14.6, 15.8, 17 at x = 2..5, scores below)
-    # and is reported beside it; the trend-line rule decides.
+    # The four-point rule disagrees (aimline 13.4, 14.6, 15.8, 17 at x = 2..5, scores below):
+    # the verdict is review, with both rules stated (issue 13: no "on track" beside "last 4
+    # scores all below the aimline").
     rules = ProgressSettings.from_table({**RULES.model_dump(), "likelihood_min_weeks": 5})
     row = one(
         {"goal_id": "G", "target": 23, "target_date": day(70)}, weekly("G", SIX), settings=rules
     )
     assert row["trend_rule"] == "continue"
-    assert row["decision"] == "continue"
     assert row["four_point"] == "change"
+    assert row["decision"] == "review"
+    assert row["decision_detail"] == (
+        "review: the four-point rule says change (last 4 scores all below the aimline: "
+        "off track) but the trend rule says continue (trend +1.20 per week vs +1.20 needed: "
+        "parallel to the aimline (within 15%))"
+    )
     # Likelihood: Syy = 9+1+4+1+4+9 = 28; RSS = Syy - slope * Sxy = 28 - 1.2 * 21 = 2.8;
     # s^2 = 2.8 / (6 - 2) = 0.7; se at x0 = 10: sqrt(0.7 * (1/6 + (10 - 2.5)^2 / 17.5))
     # = sqrt(0.7 * 3.380952) = 1.538397; z = (22 - 23) / 1.538397 = -0.650027;
@@ -454,7 +464,7 @@ def test_single_phase_matches_the_whole_trend() -> None:
     district = make_district(
         [{"goal_id": "G", "target": 30, "target_date": day(70)}], weekly("G", SIX, "push_in")
     )
-    row = goal_summary(district).iloc[0]
+    row = goal_summary(district, RULES).iloc[0]
     assert row["phases"] == 1
     assert row["last_phase_roi"] == pytest.approx(row["trend_roi"])
     assert row["previous_phase_setting"] == ""
@@ -511,7 +521,7 @@ def test_phase_summary_of_every_goal() -> None:
 def test_service_progress_takes_the_most_urgent_decision() -> None:
     summary = pd.DataFrame(
         {
-            "service_id": ["S1", "S1", "S2", "S2", "S3", "S3", "S4"],
+            "service_id": ["S1", "S1", "S2", "S2", "S3", "S3", "S4", "S5", "S5", "S6", "S6"],
             "decision": [
                 "continue",
                 "raise_goal",
@@ -520,16 +530,23 @@ def test_service_progress_takes_the_most_urgent_decision() -> None:
                 "raise_goal",
                 "insufficient_data",
                 "insufficient_data",
+                "review",
+                "continue",
+                "goal_met",
+                "insufficient_data",
             ],
         }
     )
     out = service_progress(summary)
     assert out.index.name == "service_id"
+    # Most urgent first: change, review, continue, raise_goal, goal_met, insufficient_data.
     assert out["progress_decision"].to_dict() == {
         "S1": "continue",
         "S2": "change",
         "S3": "raise_goal",
         "S4": "insufficient_data",
+        "S5": "review",
+        "S6": "goal_met",
     }
     assert out.loc["S2", "goals"] == 2
     assert out.loc["S2", "change"] == 1
@@ -548,8 +565,10 @@ def test_service_progress_from_a_summary() -> None:
         ],
         weekly("G1", SIX) + weekly("G2", SIX),
     )
-    out = service_progress(goal_summary(district))
-    # G1 change, G2 raise_goal -> SV1 change; G3 has no scores -> SV2 insufficient_data.
+    out = service_progress(goal_summary(district, RULES))
+    # G1 change; G2 review (trend 1.2 steeper than the needed 0.5, four-point mixed: the rules
+    # disagree) -> SV1 change; G3 has no scores -> SV2 insufficient_data.
+    assert out.loc["SV1", "review"] == 1
     assert out["progress_decision"].to_dict() == {"SV1": "change", "SV2": "insufficient_data"}
 
 
@@ -562,7 +581,9 @@ def test_default_settings_read_the_rules_file() -> None:
 
     text = resources.files("pushin_rules.decide").joinpath("rules.toml").read_text(encoding="utf-8")
     table = tomllib.loads(text)["progress"]
-    assert RULES.model_dump() == {k: table[k] for k in RULES.model_dump()}
+    assert ProgressSettings.from_table(table) == SHIPPED
+    assert set(SHIPPED.model_dump()) == set(table)
+    assert SHIPPED.default_trend == "theil_sen"
 
 
 @pytest.mark.parametrize(
@@ -625,7 +646,7 @@ def test_analyse_goal_matches_summary_and_aimline_helpers() -> None:
         ProgressPoint(goal_id="G", date=day(7 * i), score=s, setting="pull_out")
         for i, s in enumerate(SIX)
     ]
-    analysis = analyse_goal(goal, points)
+    analysis = analyse_goal(goal, points, RULES)
     assert analysis.baseline == 11
     assert analysis.trend_roi == pytest.approx(1.2)
     assert analysis.decision == "change"
