@@ -179,9 +179,11 @@ def _decision_sentences(
     phase_weeks: np.ndarray,
     phase_roi: np.ndarray,
     phase_needed: np.ndarray,
+    gap: np.ndarray,
     settings: ProgressSettings,
 ) -> list[str]:
-    """One sentence per goal saying the verdict and what it rests on."""
+    """One sentence per goal saying the verdict and what it rests on (and, with a carry-over
+    gap, that the lever is practice in class)."""
     out = []
     words = [d.replace("_", " ") for d in DECISIONS]
     for i, reason in enumerate(why.tolist()):
@@ -233,6 +235,11 @@ def _decision_sentences(
             out.append(
                 f"{words[decision[i]]}: the four-point rule ({fp_text}) and the trend rule "
                 f"({tr_text}) agree"
+            )
+        if gap[i]:
+            out[-1] += (
+                "; the therapy-room scores run clearly ahead of the classroom scores "
+                "(a carry-over gap): the lever is more practice in class"
             )
     return out
 

@@ -393,6 +393,7 @@ def _summary_frame(
                 judged_weeks,
                 judged_slope,
                 judged_needed,
+                gap,
                 settings,
             ),
             "reliability": _reliability_sentences(
