@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pushin_rules.decide.progress.settings import ProgressSettings
-from pushin_rules.decide.progress.trend import _PULL_OUT, _PUSH_IN
+from pushin_rules.decide.progress.trend import _PULL_OUT, _PUSH_IN, _median_rows
 
 _Z95 = 1.959963984540054
 
@@ -41,56 +41,60 @@ class _Comparison:
     carry_over_gap: np.ndarray
 
 
-def _medians_by_key(score: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
-    """Median score per key 0..size-1 (NaN for a key without scores)."""
-    order = np.lexsort((score, key))
-    k, s = key[order], score[order]
-    n = np.bincount(k, minlength=size)
-    first = np.cumsum(n) - n
-    out = np.full(size, np.nan)
-    has = n > 0
-    lo = first[has] + (n[has] - 1) // 2
-    hi = first[has] + n[has] // 2
-    out[has] = (s[lo] + s[hi]) / 2.0
-    return out
-
-
 def _compare(
-    group: np.ndarray,
     score: np.ndarray,
     setting: np.ndarray,
     day: np.ndarray,
+    starts: np.ndarray,
+    counts: np.ndarray,
     sign: np.ndarray,
-    groups: int,
     settings: ProgressSettings,
 ) -> _Comparison:
-    """The setting comparison of every group; `group`, `score`, `setting`, `day` per score."""
-    slots = 3
-    medians = _medians_by_key(score, group * slots + setting, groups * slots).reshape(-1, slots)
-    push_median, pull_median = medians[:, _PUSH_IN], medians[:, _PULL_OUT]
-    counts = np.bincount(group * slots + setting, minlength=groups * slots).reshape(-1, slots)
-    n_push = counts[:, _PUSH_IN].astype(float)
-    n_pull = counts[:, _PULL_OUT].astype(float)
+    """The setting comparison of every group (contiguous scores from `starts`, `counts` long).
 
-    # Mid-ranks of the "better-is-higher" score within each group, over both settings' scores.
-    used = (setting == _PUSH_IN) | (setting == _PULL_OUT)
-    g, v, pull = group[used], (sign[group] * score)[used], setting[used] == _PULL_OUT
-    order = np.lexsort((v, g))
-    g, v, pull = g[order], v[order], pull[order]
-    nap = np.full(groups, np.nan)
-    if len(g):
-        position = np.arange(len(g))
-        group_first = np.concatenate(([True], g[1:] != g[:-1]))
-        within = position - np.maximum.accumulate(np.where(group_first, position, 0)) + 1
-        block_first = group_first | np.concatenate(([True], v[1:] != v[:-1]))
-        block = np.cumsum(block_first) - 1
-        block_low = within[block_first]
-        block_size = np.bincount(block)
-        midrank = (block_low + block_low + block_size - 1) / 2.0
-        rank_sum = np.bincount(g[pull], midrank[block][pull], minlength=groups)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = rank_sum - n_pull * (n_pull + 1) / 2.0
-            nap = np.where((n_pull > 0) & (n_push > 0), u / (n_pull * n_push), np.nan)
+    Only goals with at least `compare_min_points` scores in each setting are compared (their
+    medians, NAP and interval; NaN for the others). Goals are taken in buckets of equal size,
+    each a (goals, scores) matrix sorted row by row, so no sort ever spans the district.
+    """
+    groups = len(starts)
+    nan = np.full(groups, np.nan)
+    push_median, pull_median, nap, low, high = (nan.copy() for _ in range(5))
+    gap = np.zeros(groups, dtype=bool)
+    slots = 3
+    group = np.repeat(np.arange(groups), counts)
+    per = np.bincount(group * slots + setting, minlength=groups * slots).reshape(-1, slots)
+    n_push = per[:, _PUSH_IN].astype(float)
+    n_pull = per[:, _PULL_OUT].astype(float)
+    comparable = (per[:, _PUSH_IN] >= settings.compare_min_points) & (
+        per[:, _PULL_OUT] >= settings.compare_min_points
+    )
+    for size in np.unique(counts[comparable]):
+        rows = np.flatnonzero(comparable & (counts == size))
+        index = starts[rows, None] + np.arange(size)
+        values, codes, days = score[index], setting[index], day[index]
+        push, pull = codes == _PUSH_IN, codes == _PULL_OUT
+        push_median[rows] = _median_rows(np.where(push, values, np.nan))
+        pull_median[rows] = _median_rows(np.where(pull, values, np.nan))
+        # Mid-ranks of the "better is higher" value among the row's push-in and pull-out
+        # scores (unrecorded ones sort last and are not counted).
+        better = np.where(push | pull, sign[rows, None] * values, np.inf)
+        order = np.argsort(better, axis=1)
+        ranked = np.take_along_axis(better, order, axis=1)
+        pulled = np.take_along_axis(pull, order, axis=1)
+        position = np.broadcast_to(np.arange(size), ranked.shape)
+        run_start = np.ones(ranked.shape, dtype=bool)
+        run_start[:, 1:] = ranked[:, 1:] != ranked[:, :-1]
+        run_end = np.ones(ranked.shape, dtype=bool)
+        run_end[:, :-1] = run_start[:, 1:]
+        first = np.maximum.accumulate(np.where(run_start, position, 0), axis=1)
+        last = np.minimum.accumulate(np.where(run_end, position, size)[:, ::-1], axis=1)[:, ::-1]
+        midrank = (first + last) / 2.0 + 1.0
+        rank_sum = np.where(pulled, midrank, 0.0).sum(axis=1)
+        a, b = n_pull[rows], n_push[rows]
+        nap[rows] = (rank_sum - a * (a + 1) / 2.0) / (a * b)
+        last_push = np.where(push, days, -np.inf).max(axis=1)
+        first_pull = np.where(pull, days, np.inf).min(axis=1)
+        gap[rows] = last_push > first_pull  # concurrent; the rest of the test follows
     with np.errstate(divide="ignore", invalid="ignore"):
         q1 = nap / (2.0 - nap)
         q2 = 2.0 * nap**2 / (1.0 + nap)
@@ -98,21 +102,10 @@ def _compare(
             nap * (1 - nap) + (n_pull - 1) * (q1 - nap**2) + (n_push - 1) * (q2 - nap**2)
         ) / (n_pull * n_push)
         se = np.sqrt(np.clip(variance, 0.0, None))
-    comparable = (n_push >= settings.compare_min_points) & (n_pull >= settings.compare_min_points)
-    nap = np.where(comparable, nap, np.nan)
-    low = np.clip(nap - _Z95 * se, 0.0, 1.0)
-    high = np.clip(nap + _Z95 * se, 0.0, 1.0)
-
-    # Push-in scores not all older than the pull-out scores: same weeks, or class came later.
-    last_push = np.full(groups, -np.inf)
-    first_pull = np.full(groups, np.inf)
-    np.maximum.at(last_push, group[setting == _PUSH_IN], day[setting == _PUSH_IN])
-    np.minimum.at(first_pull, group[setting == _PULL_OUT], day[setting == _PULL_OUT])
-    concurrent = last_push > first_pull
-    with np.errstate(invalid="ignore"):
-        gap = (
+        low = np.clip(nap - _Z95 * se, 0.0, 1.0)
+        high = np.clip(nap + _Z95 * se, 0.0, 1.0)
+        gap &= (
             comparable
-            & concurrent
             & (nap >= settings.carry_over_nap)
             & (low > 0.5)
             & (sign * (pull_median - push_median) > 0)

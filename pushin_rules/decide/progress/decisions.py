@@ -158,7 +158,7 @@ def _analyse(
     # comparison that still works when a hybrid service alternates settings week by week.
     slots = len(_SETTINGS)
     setting_slope, *_, setting_n = _ols_by_key(x, score, group * slots + setting, groups * slots)
-    compare = _compare(group, score, setting.astype(np.int64), day, sign, groups, settings)
+    compare = _compare(score, setting.astype(np.int64), day, starts, counts, sign, settings)
 
     return _Core(
         whole=whole,

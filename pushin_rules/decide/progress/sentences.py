@@ -147,7 +147,8 @@ def _likelihood_text(values: np.ndarray) -> list[str]:
 
 
 def _number(value: float) -> str:
-    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+    """72 -> "72", 72.5 -> "72.5", 72.25 -> "72.2" (one decimal at most)."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _with_prefix(texts: list[str], prefixes: list[str]) -> list[str]:
@@ -282,27 +283,35 @@ def _compare_sentences(
     gap: np.ndarray,
     settings: ProgressSettings,
 ) -> list[str]:
-    out = []
     need = settings.compare_min_points
-    for i in range(len(push_points)):
-        n_push, n_pull = int(push_points[i]), int(pull_points[i])
+    gap_text = (
+        "; carry-over gap: the skill shows in the therapy room more than in class, "
+        "which calls for more practice in class, not more time out of it"
+    )
+    # Indexing numpy arrays one by one is slow: walk plain Python lists.
+    out = []
+    for n_push, n_pull, a, lo, hi, pull, push, g in zip(
+        push_points.tolist(),
+        pull_points.tolist(),
+        nap.tolist(),
+        low.tolist(),
+        high.tolist(),
+        pull_median.tolist(),
+        push_median.tolist(),
+        gap.tolist(),
+        strict=True,
+    ):
         if not (n_push and n_pull):
             out.append("")
-        elif not math.isfinite(nap[i]):
+        elif a != a:  # NaN: not compared
             out.append(
                 f"too few scores to compare the settings ({n_pull} pull-out, {n_push} push-in; "
                 f"{need} each needed)"
             )
         else:
-            text = (
-                f"pull-out over push-in: NAP {nap[i]:.2f} (95% interval {low[i]:.2f}-"
-                f"{high[i]:.2f}; 0.50 = no difference), medians {_number(pull_median[i])} "
-                f"pull-out vs {_number(push_median[i])} push-in"
+            out.append(
+                f"pull-out over push-in: NAP {a:.2f} (95% interval {lo:.2f}-{hi:.2f}; "
+                f"0.50 = no difference), medians {_number(pull)} pull-out vs {_number(push)} "
+                f"push-in{gap_text if g else ''}"
             )
-            if gap[i]:
-                text += (
-                    "; carry-over gap: the skill shows in the therapy room more than in class, "
-                    "which calls for more practice in class, not more time out of it"
-                )
-            out.append(text)
     return out
