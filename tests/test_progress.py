@@ -740,3 +740,144 @@ def test_single_goal_equals_batch(goals: list[dict], trend: str) -> None:
             assert row[field] == getattr(single, field), field
         for field in ("four_point_detail", "trend_detail"):
             assert row[field] == getattr(single, field), field
+
+
+# ----------------------------------------------------------------- Progress decisions 2.0
+
+
+def test_on_track_rules_with_an_unlikely_projection_are_a_review() -> None:
+    # x = 0..7, y = 12, 12, 9, 15, 18, 18, 20, 17 (least squares); target 25 at week 10.
+    #   mean x 3.5, Sxx 42; sum(dx * y) = -42 - 30 - 13.5 - 7.5 + 9 + 27 + 50 + 59.5 = 52.5
+    #   slope 52.5 / 42 = 1.25; intercept 121 / 8 - 1.25 * 3.5 = 10.75; projection 23.25.
+    # Baseline median(12, 12, 9) = 12; needed (25 - 12) / 10 = 1.3; band 1.105 .. 1.495:
+    #   parallel -> the trend rule says continue.
+    # Aimline 12 + 1.3 x at x = 4..7: 17.2, 18.5, 19.8, 21.1; scores 18, 18, 20, 17: mixed ->
+    #   the four-point rule says continue too.
+    # Likelihood: Syy = 100.875; RSS = 100.875 - 1.25 * 52.5 = 35.25; s^2 = 35.25 / 6;
+    #   se at x = 10: sqrt(s^2 * (1/8 + 6.5^2 / 42)) = 2.5777; z = (23.25 - 25) / 2.5777;
+    #   P = Phi(-0.6789) = 0.2486 < on_track_min_likelihood 0.35: "on track" would contradict
+    #   it -> review, both stated.
+    row = one(
+        {"goal_id": "G", "target": 25, "target_date": day(70)},
+        weekly("G", [12, 12, 9, 15, 18, 18, 20, 17]),
+    )
+    se = math.sqrt(35.25 / 6 * (1 / 8 + 6.5**2 / 42))
+    expected = 0.5 * (1 + math.erf((23.25 - 25) / se / math.sqrt(2)))
+    assert expected == pytest.approx(0.2486, abs=1e-4)
+    assert row["likelihood"] == pytest.approx(expected)
+    assert row["four_point"] == row["trend_rule"] == "continue"
+    assert row["decision"] == "review"
+    assert row["decision_detail"] == (
+        "review: the trend rule says continue (trend +1.25 per week vs +1.30 needed: parallel "
+        "to the aimline (within 15%)) but the projection reaches only 23.2 against the target "
+        "25 (likelihood 25%)"
+    )
+
+
+def test_goal_met_needs_enough_scores_and_reads_the_direction() -> None:
+    # A decrease goal (prompts, target 3): the last three 3, 2, 4 have median 3: met.
+    goal = {"goal_id": "G", "target": 3, "target_date": day(70), "direction": "decrease"}
+    row = one(goal, weekly("G", [9, 8, 8, 6, 3, 2, 4]))
+    assert row["level"] == 3
+    assert row["decision"] == "goal_met"
+    # 4 is not at or below 3.
+    assert one(goal, weekly("G", [9, 8, 8, 6, 3, 4, 4]))["decision"] != "goal_met"
+    # Five scores at the target are still too few for any verdict (min_points 6).
+    assert one(goal, weekly("G", [3, 3, 3, 3, 3]))["decision"] == "insufficient_data"
+
+
+def nap_district(pull: list[float], push: list[float], order: str, **goal: object):
+    """Scores of two settings, alternating week by week (order "mixed"), or one setting after
+    the other ("push_first" / "pull_first")."""
+    if order == "mixed":
+        rows = [
+            (s, "push_in" if i % 2 == 0 else "pull_out")
+            for i, s in enumerate(x for pair in zip(push, pull, strict=True) for x in pair)
+        ]
+    elif order == "push_first":
+        rows = [(s, "push_in") for s in push] + [(s, "pull_out") for s in pull]
+    else:
+        rows = [(s, "pull_out") for s in pull] + [(s, "push_in") for s in push]
+    points = [("G", day(7 * i), s, setting) for i, (s, setting) in enumerate(rows)]
+    return make_district([{"goal_id": "G", "target": 30, "target_date": day(140), **goal}], points)
+
+
+def test_nap_with_overlap_and_ties_by_hand() -> None:
+    # Pull-out 5, 7, 9 against push-in 4, 6, 7 (alternating weeks), three each compared.
+    # Pairs won by pull-out: 5 beats 4 (1); 7 beats 4 and 6 and ties 7 (2.5); 9 beats all (3).
+    # NAP = 6.5 / 9 = 0.7222. Hanley-McNeil: Q1 = A / (2 - A), Q2 = 2A^2 / (1 + A),
+    # var = (A(1 - A) + 2(Q1 - A^2) + 2(Q2 - A^2)) / 9.
+    rules = ProgressSettings.from_table({**RULES.model_dump(), "compare_min_points": 3})
+    row = goal_summary(nap_district([5, 7, 9], [4, 6, 7], "mixed"), rules).iloc[0]
+    a = 6.5 / 9
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = math.sqrt((a * (1 - a) + 2 * (q1 - a * a) + 2 * (q2 - a * a)) / 9)
+    assert row["setting_nap"] == pytest.approx(a)
+    assert row["setting_nap_low"] == pytest.approx(max(0.0, a - 1.959964 * se), abs=1e-6)
+    assert row["setting_nap_high"] == pytest.approx(min(1.0, a + 1.959964 * se), abs=1e-6)
+    # Medians 7 (pull-out) and 6 (push-in): level difference 1.
+    assert row["setting_level_diff"] == 1
+    # 0.72 < carry_over_nap 0.75 and its interval reaches below 0.5: no carry-over gap.
+    assert not row["carry_over_gap"]
+    # With the default compare_min_points (4), three scores a setting are not compared.
+    default = goal_summary(nap_district([5, 7, 9], [4, 6, 7], "mixed"), RULES).iloc[0]
+    assert math.isnan(default["setting_nap"])
+    assert default["compare_detail"] == (
+        "too few scores to compare the settings (3 pull-out, 3 push-in; 4 each needed)"
+    )
+
+
+def test_nap_reads_the_goal_direction_and_time_order() -> None:
+    # Decrease goal: pull-out 3, 2, 1, 2 against push-in 5, 6, 4, 5: every pull-out score is
+    # lower, i.e. better -> NAP 1, interval 1-1; same weeks -> a carry-over gap.
+    decrease = {"direction": "decrease", "target": 1}
+    row = goal_summary(nap_district([3, 2, 1, 2], [5, 6, 4, 5], "mixed", **decrease)).iloc[0]
+    assert row["setting_nap"] == 1
+    assert row["setting_level_diff"] == 2 - 5
+    assert row["carry_over_gap"]
+    # Increase goal, push-in first then pull-out higher: growth over time may explain it ->
+    # NAP 1 but no carry-over gap. Pull-out first and higher, then lower in class: a gap.
+    later = goal_summary(nap_district([20, 21, 22, 23], [10, 11, 12, 13], "push_first")).iloc[0]
+    assert later["setting_nap"] == 1 and not later["carry_over_gap"]
+    earlier = goal_summary(nap_district([20, 21, 22, 23], [10, 11, 12, 13], "pull_first")).iloc[0]
+    assert earlier["setting_nap"] == 1 and earlier["carry_over_gap"]
+
+
+def test_measure_range_from_the_settings() -> None:
+    assert SHIPPED.measure_range("percent accuracy") == (0.0, 100.0)
+    assert SHIPPED.measure_range("Percent of trials") == (0.0, 100.0)
+    assert SHIPPED.measure_range("words correct per minute") == (0.0, math.inf)
+    assert SHIPPED.measure_range("") == (0.0, math.inf)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"level_window": 7}, "level_window (7) cannot exceed min_points (6)"),
+        ({"on_track_min_likelihood": 0.8}, "on_track_min_likelihood cannot exceed"),
+        ({"carry_over_nap": 0.5}, "progress.carry_over_nap"),
+        ({"measure_ranges": [{"contains": "percent", "low": 100.0, "high": 0.0}]}, "low must"),
+        ({"measure_ranges": [{"contains": "percent"}]}, "progress.measure_ranges.0.low: missing"),
+    ],
+)
+def test_bad_new_progress_keys(change: dict, message: str) -> None:
+    with pytest.raises(RulesError) as caught:
+        ProgressSettings.from_table({**SHIPPED.model_dump(), **change})
+    assert message in str(caught.value)
+
+
+def test_a_rules_file_written_before_the_new_keys_still_loads() -> None:
+    old = {
+        key: SHIPPED.model_dump()[key]
+        for key in (
+            "min_points",
+            "min_weeks",
+            "four_point_window",
+            "parallel_tolerance",
+            "likelihood_min_points",
+            "likelihood_min_weeks",
+        )
+    }
+    rules = ProgressSettings.from_table({**old, "default_trend": "ols"})
+    assert rules.level_window == 3
+    assert rules.measure_range("percent accuracy") == (0.0, 100.0)
