@@ -97,7 +97,50 @@ def test_one_row_per_goal_with_the_issue_columns(tmp_path: Path, capsys) -> None
     assert g2["points"] == "0"
     assert g2["decision"] == "insufficient_data"
     assert g2["baseline"] == ""
-    assert "wrote 2 goals" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "wrote 2 goals" in printed
+    assert "change 1" in printed and "goal_met 0" in printed and "carry-over gaps 0" in printed
+
+
+# The columns the CSV had before "Progress decisions 2.0", in order: all kept, new ones after.
+BEFORE = [
+    *ISSUE_COLUMNS,
+    "direction",
+    "measure",
+    "weeks",
+    "last_date",
+    "baseline_date",
+    "target_date",
+    "weeks_to_target",
+    "trend",
+    "trend_intercept",
+    "slope_se",
+    "four_point_detail",
+    "trend_detail",
+    "likelihood_text",
+    "last_score",
+    "last_setting",
+    "phases",
+    "last_phase_roi",
+    "previous_phase_setting",
+    "previous_phase_roi",
+    "push_in_points",
+    "push_in_roi",
+    "pull_out_points",
+    "pull_out_roi",
+]
+
+
+def test_every_earlier_column_is_kept_and_new_ones_come_last(tmp_path: Path) -> None:
+    data = write(tmp_path / "d", DISTRICT)
+    out = tmp_path / "p.csv"
+    assert main(["progress", "--data", str(data), "--out", str(out)]) == 0
+    header, table = read(out)
+    assert header[: len(BEFORE)] == BEFORE
+    assert header[-1] == "carry_over_gap"
+    assert {"decision_detail", "reliability", "setting_nap", "judged_on"} <= set(header)
+    assert table["G1"]["decision_detail"].startswith("change: the four-point rule")
+    assert table["G2"]["decision_detail"] == "no scores yet"
 
 
 def test_text_a_spreadsheet_would_run_is_escaped(tmp_path: Path) -> None:
