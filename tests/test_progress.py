@@ -732,14 +732,38 @@ def test_single_goal_equals_batch(goals: list[dict], trend: str) -> None:
             "push_in_roi",
             "pull_out_points",
             "pull_out_roi",
+            "judged_roi",
+            "judged_points",
+            "setting_nap",
+            "level",
         ):
             expected = float(row[field])
             got = float(getattr(single, field))
             assert (math.isnan(expected) and math.isnan(got)) or expected == got, field
         for field in ("four_point", "trend_rule", "decision", "likelihood_text", "last_setting"):
             assert row[field] == getattr(single, field), field
-        for field in ("four_point_detail", "trend_detail"):
+        for field in (
+            "four_point_detail",
+            "trend_detail",
+            "decision_detail",
+            "reliability",
+            "compare_detail",
+            "carry_over_gap",
+        ):
             assert row[field] == getattr(single, field), field
+        # One verdict: never "on track" beside rules or a likelihood that say otherwise, never
+        # "change" for a goal whose latest scores are at its target.
+        settings_ = default_settings()
+        if row["decision"] in ("continue", "raise_goal", "change"):
+            assert row["four_point"] == row["trend_rule"] == row["decision"]
+        likelihood = row["likelihood"]
+        if row["decision"] in ("continue", "raise_goal") and not math.isnan(likelihood):
+            assert likelihood >= settings_.on_track_min_likelihood
+        if row["decision"] == "change" and not math.isnan(likelihood):
+            assert likelihood <= settings_.off_track_max_likelihood
+        sign = -1 if goal.direction.value == "decrease" else 1
+        if row["decision"] == "change":
+            assert sign * (row["level"] - row["target"]) < 0
 
 
 # ----------------------------------------------------------------- Progress decisions 2.0
