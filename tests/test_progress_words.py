@@ -150,3 +150,14 @@ def test_family_carry_over_gap_and_first_look() -> None:
     # Better than 99%, never "about >99%".
     assert "about >" not in words.family_progress(early)
     assert math.isnan(early.likelihood) or "Chance" in words.family_progress(early)
+
+
+def test_family_lines_for_a_service_name_goals_by_number(district) -> None:
+    for service_id in district.services["service_id"][:20]:
+        views = student_view.goal_views(district, service_id)
+        lines = words.family_progress_lines(views)
+        assert len(lines) == len(views)
+        for number, (line, view) in enumerate(zip(lines, views, strict=True), start=1):
+            assert line.startswith(f"Goal {number}: ")
+            assert view.goal.goal_id not in line
+            assert line.endswith(view.family_verdict)

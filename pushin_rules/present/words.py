@@ -402,6 +402,13 @@ def family_progress(analysis: Any) -> str:
     return sentence
 
 
+def family_progress_lines(views: Iterable[Any]) -> list[str]:
+    """One family sentence per goal of a service ("Goal 1: percent accuracy: The goal has been
+    reached..."), for the take-home summary. `views` are `student_view.GoalView`s (anything
+    with `.title` and `.analysis`); titles carry the goal's number and measure, never its id."""
+    return [f"{view.title}: {family_progress(view.analysis)}" for view in views]
+
+
 def plain_progress(analysis: Any) -> str:
     """One sentence a parent can follow about a goal's progress (the family wording; the
     Meeting page shows it under each graph)."""
