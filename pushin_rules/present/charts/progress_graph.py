@@ -1,7 +1,7 @@
 """Altair chart builders: pure functions from small, already-analysed data to a chart.
 
 One function per chart. Nothing here computes a decision; the numbers come from the analysis
-modules (`progress.py` for the progress graph). Fonts and colours are set on the marks, axes
+modules (`decide/progress/` for the progress graph). Fonts and colours are set on the marks, axes
 and legends themselves (not with `configure_*`), so a page can still compose the charts and a
 Streamlit theme does not shrink them on a projector.
 """
