@@ -41,6 +41,16 @@ student, recommendations, services = common.student_recommendations(student_id)
 decisions = store.decisions_for_student(student_id)
 current = decision_log.latest_decisions(decisions)
 
+if hidden:
+    # Text typed before the display went de-identified (a rationale, the attendees) may name
+    # the student: the boxes are refilled with the name replaced before they are drawn.
+    for typed in ["meeting_attendees", *(f"mt:{r.service_id}:rationale" for r in recommendations)]:
+        value = st.session_state.get(typed)
+        if isinstance(value, str) and value:
+            scrubbed = decision_log.redact(value, student.name, shown_as)
+            if scrubbed != value:
+                st.session_state[typed] = scrubbed
+
 st.header(privacy.escape_markdown(shown_as), anchor=False)
 lre = student_view.lre_summary(recs, student_id)
 if lre is not None:
@@ -163,6 +173,10 @@ def decision_form(rec) -> None:
         st.session_state[SAVED_KEY] = (
             f"Recorded the decision for {words.service_label(rec.service)}."
         )
+        # The form starts empty again: a recorded rationale is shown (redacted when
+        # de-identified) in the history below, not left in the box.
+        for part in ("decision", "model", "push_in", "rationale", "corrects"):
+            st.session_state.pop(f"mt:{sid}:{part}", None)
         st.rerun(scope="app")
 
 

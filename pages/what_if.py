@@ -98,6 +98,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
             ids,
             index=ids.index(wanted_student) if wanted_student in ids else 0,
             format_func=lambda sid: str(names.get(sid, sid)),
+            key=common.mode_key("whatif_student"),
             width=320,
         )
         st.session_state["student_id"] = student_id

@@ -153,7 +153,11 @@ def test_caseload_counts_and_table_match_the_engine(
     table = at.dataframe[0].value
     assert len(table) == len(recs)
     by_service = recs.set_index("service_id")["recommendation"].map(words.model_label)
-    assert (table.set_index("service_id")["recommendation"] == by_service).all()
+    shown_recs = table.set_index("service_id")["recommendation"]
+    assert (shown_recs.reindex(by_service.index) == by_service).all()
+    # Who needs attention first: the rows come in order of urgency.
+    assert list(table["urgency"]) == sorted(table["urgency"], reverse=True)
+    assert table["urgency"].iloc[0] > table["urgency"].iloc[-1]
     assert at.get("vega_lite_chart"), "the provider load chart is missing"
 
 
