@@ -60,23 +60,30 @@ if table.empty:
     st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
     st.stop()
 
-cols = st.columns(4)
-cols[0].metric("Services", f"{counts.services:,}", help=f"{counts.students:,} students")
+# A row that wraps on a narrow screen instead of cutting the labels.
+metrics = st.container(horizontal=True, gap="large")
+cols = [metrics] * 4
+cols[0].metric(
+    "Services", f"{counts.services:,}", help=f"{counts.students:,} students", width="content"
+)
 cols[1].metric(
     "Differs from today",
     f"{int(table['differs'].sum()):,}",
     help="Services whose recommended model is not the one delivered today (the one the "
     "team decided, once a decision is recorded).",
+    width="content",
 )
 cols[2].metric(
     "Goals flagged 'change'",
     f"{counts.change_goals:,}",
     help="Goals whose progress data say the current plan is not working.",
+    width="content",
 )
 cols[3].metric(
     "Close calls",
     f"{counts.close_calls:,}",
     help="The reasons on each side are close; the team's judgement matters most here.",
+    width="content",
 )
 
 

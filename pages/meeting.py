@@ -118,22 +118,28 @@ def decision_form(rec) -> None:
     model, push_in, rationale = None, None, ""
     if choice == "overridden":
         with st.container(horizontal=True):
+            session = int(services[sid].session_minutes or 0)
             model = st.selectbox(
                 "Where the service takes place",
-                meeting_form.override_models(rec.recommendation),
+                meeting_form.override_models(rec.recommendation, rec.minutes_per_week, session),
                 format_func=words.model_label,
                 key=f"mt:{sid}:model",
                 width=260,
             )
             if model == "hybrid":
-                push_in = st.number_input(
+                # Whole sessions only: the choices are the session multiples that leave at
+                # least one session on each side.
+                allowed = meeting_form.hybrid_sessions(rec.minutes_per_week, session)
+                middle = meeting_form.decided_split("hybrid", rec.minutes_per_week, None, session)
+                push_in = st.selectbox(
                     "Minutes a week in class",
-                    min_value=1,
-                    max_value=max(1, rec.minutes_per_week - 1),
-                    value=max(1, rec.minutes_per_week // 2),
-                    step=5,
+                    allowed,
+                    index=allowed.index(middle[0]) if middle[0] in allowed else 0,
+                    format_func=lambda m, total=rec.minutes_per_week: (
+                        f"{m} in class + {total - m} out of class"
+                    ),
                     key=f"mt:{sid}:push_in",
-                    width=220,
+                    width=260,
                 )
         rationale = st.text_area(
             "Why the team chose differently (required)",
@@ -157,6 +163,7 @@ def decision_form(rec) -> None:
             push_in=push_in,
             rationale=rationale,
             supersedes=corrects,
+            session_minutes=int(services[sid].session_minutes or 0),
         )
         try:
             # A plain mapping: the store validates it with its own classes (a module that

@@ -31,7 +31,7 @@ st.caption(privacy.escape_markdown(" · ".join(facts)))
 
 lre = student_view.lre_summary(recs, student_id)
 if lre is not None:
-    cols = st.columns([1, 1, 2])
+    cols = st.columns([1, 1, 1.4])
     cols[0].metric(
         "In the regular class today",
         words.percent_text(lre["now"]),
@@ -87,14 +87,20 @@ for rec in recommendations:
             reasons = student_view.reasons(rec)
             if reasons:
                 st.markdown("**Why**")
-                for item in reasons:
-                    st.markdown(
-                        "- "
-                        + privacy.escape_markdown(
-                            f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
-                        ),
-                        help=words.source_list(item.sources),
-                    )
+                # Each reason under the side it pulls toward (a hybrid has reasons on both).
+                for side in ("pull_out", "push_in", "implementation"):
+                    pulling = [item for item in reasons if item.direction == side]
+                    if not pulling:
+                        continue
+                    st.markdown(f"*{words.SIDE_LABELS[side]}*")
+                    for item in pulling:
+                        st.markdown(
+                            "- "
+                            + privacy.escape_markdown(
+                                f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
+                            ),
+                            help=words.source_list(item.sources),
+                        )
             for line in rec.progress_evidence:
                 st.markdown("- " + privacy.escape_markdown(line))
             st.caption(privacy.escape_markdown(rec.confidence_sentence))

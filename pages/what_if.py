@@ -52,6 +52,21 @@ def _reset() -> None:
     st.session_state[SCENARIOS_KEY] = []
 
 
+def provider_minutes_text(result, service) -> str:
+    """The provider's weekly minutes for this service, with the reason in words when a group
+    shares the pull-out minutes ("10 a week: the 30 minutes out of class are shared by a
+    group of 3")."""
+    minutes = f"Provider minutes: {result.provider_minutes:,.0f} a week"
+    outside = int(result.rec.split.pull_out_minutes)
+    group = int(service.group_size)
+    if outside and group > 1 and result.provider_minutes < result.rec.minutes_per_week:
+        return (
+            f"{minutes}: the {outside} minutes out of class are shared by a group of {group} "
+            "students, so the provider spends a share of them on this student."
+        )
+    return minutes + "."
+
+
 common.page_header(
     "What-if",
     "Change a service's ratings, minutes or the rules' weights and see what the rules would "
@@ -151,7 +166,10 @@ if source == "case":
 @st.fragment
 def explore() -> None:
     key = f"{PREFIX}{base_id}:"
-    edit, result = st.columns([2, 3], gap="large")
+    edit_column, result = st.columns([2, 3], gap="large")
+    # The inputs scroll inside their own box, so the result beside them stays in view while
+    # minutes or weights are open.
+    edit = edit_column.container(height=560, border=False)
     with edit:
         st.markdown("**Ratings** (0 none, 1 low, 2 moderate, 3 high)")
         ratings = {}
@@ -244,8 +262,9 @@ def explore() -> None:
         st.caption(
             f"Confidence: {words.confidence_label(now.rec.confidence)} · "
             f"Time in regular class: {words.percent_text(now.lre_percent)} "
-            f"({now.lre_category}) · Provider minutes: {now.provider_minutes:,.0f} a week"
+            f"({now.lre_category})"
         )
+        st.caption(privacy.escape_markdown(provider_minutes_text(now, edited)))
         st.markdown(privacy.escape_markdown(now.rec.rule_sentence))
         for item in student_view.reasons(now.rec):
             st.markdown(
@@ -343,7 +362,8 @@ else:
     adoption, lre_spec, load_spec = _adoption(
         (common.data_version(), rules.file_hash), school_id, recs, district, rules
     )
-    cols = st.columns(4)
+    first, second = st.columns(2), st.columns(2)  # 2 by 2: no label is cut short
+    cols = [*first, *second]
     cols[0].metric("Services", f"{adoption.services:,}")
     cols[1].metric("Would change model", f"{adoption.services_changing:,}")
     cols[2].metric(

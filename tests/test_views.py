@@ -153,7 +153,7 @@ def test_caseload_puts_who_needs_attention_first_and_today_follows_the_decision(
     assert top["attention"] and top["urgency"] >= caseload.URGENCY_POINTS["differs"]
     assert (table.loc[table["urgency"] == 0, "attention"] == "").all()
     changes = table[table["progress"] == words.PROGRESS_LABELS["change"]]
-    assert (changes["attention"].str.contains("Progress says change")).all()
+    assert (changes["attention"].str.startswith("Not on track")).all()
 
     # A recorded decision: "Today" shows the decided model, the import stays beside it, and
     # "differs" compares the recommendation with what the team decided.
@@ -630,6 +630,32 @@ def test_decided_split_keeps_a_hybrid_in_both_settings() -> None:
     assert meeting_form.decided_split("pull_out", 60) == (0, 60)
     assert meeting_form.decided_split("hybrid", 60) == (30, 30)
     assert meeting_form.decided_split("hybrid", 60, 60) == (59, 1)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "session", "typed", "expected"),
+    [
+        (60, 30, 30, (30, 30)),  # two sessions: one in class, one out
+        (60, 30, 45, (30, 30)),  # 45 is not whole sessions: the nearest whole number
+        (90, 30, 50, (60, 30)),
+        (90, 30, 90, (60, 30)),  # at least one session out of class
+        (90, 30, 1, (30, 60)),  # at least one session in class
+        (120, 20, None, (60, 60)),
+    ],
+)
+def test_an_overridden_hybrid_splits_whole_sessions(
+    minutes: int, session: int, typed: int | None, expected: tuple[int, int]
+) -> None:
+    inside, outside = meeting_form.decided_split("hybrid", minutes, typed, session)
+    assert (inside, outside) == expected
+    assert inside % session == 0 and outside % session == 0
+    assert meeting_form.hybrid_sessions(minutes, session)[0] == session
+
+
+def test_no_hybrid_override_for_a_single_session_a_week() -> None:
+    assert meeting_form.hybrid_sessions(30, 30) == []
+    assert "hybrid" not in meeting_form.override_models("push_in", 30, 30)
+    assert "hybrid" in meeting_form.override_models("push_in", 60, 30)
 
 
 def test_deidentified_history_hides_names() -> None:

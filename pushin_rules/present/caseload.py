@@ -48,7 +48,7 @@ CASELOAD_COLUMNS: tuple[str, ...] = (
 # recommendation that differs from what the student gets today, then a close call.
 URGENCY_POINTS: dict[str, int] = {"change": 4, "differs": 2, "close_call": 1}
 ATTENTION_WORDS: dict[str, str] = {
-    "change": "progress says change",
+    "change": "not on track",
     "differs": "differs from today",
     "close_call": "close call",
 }
@@ -126,7 +126,7 @@ def caseload_table(
     flags = {"change": change.to_numpy(), "differs": differs.to_numpy(), "close_call": close}
     urgency = sum(np.asarray(flags[k], dtype=int) * points for k, points in URGENCY_POINTS.items())
     attention = [
-        "; ".join(ATTENTION_WORDS[k] for k in URGENCY_POINTS if bool(flags[k][i])).capitalize()
+        " · ".join(ATTENTION_WORDS[k] for k in URGENCY_POINTS if bool(flags[k][i])).capitalize()
         for i in range(len(recs))
     ]
     table = pd.DataFrame(
