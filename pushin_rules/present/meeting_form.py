@@ -117,6 +117,7 @@ def meeting_student(
         "grade": student.grade,
         "school": str(schools.get(student.school_id, student.school_id)),
         "classroom": student.classroom,
+        "case_manager": str(getattr(student, "case_manager", "") or ""),
         "pseudonym": shown_as,
         "lre_percent": lre.get("adopted"),
         "lre_category": lre.get("adopted_category", ""),
