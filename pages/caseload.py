@@ -61,7 +61,7 @@ if table.empty:
     st.stop()
 
 # A row that wraps on a narrow screen instead of cutting the labels.
-metrics = st.container(horizontal=True, gap="large")
+metrics = st.container(horizontal=True, gap="medium")
 cols = [metrics] * 4
 cols[0].metric(
     "Services", f"{counts.services:,}", help=f"{counts.students:,} students", width="content"
@@ -74,7 +74,7 @@ cols[1].metric(
     width="content",
 )
 cols[2].metric(
-    "Goals flagged 'change'",
+    "Goals off track",
     f"{counts.change_goals:,}",
     help="Goals whose progress data say the current plan is not working.",
     width="content",
@@ -102,7 +102,7 @@ def caseload_table() -> None:
     models = cols[3].multiselect(
         "Recommendation",
         [words.MODEL_LABELS[m] for m in words.MODELS],
-        placeholder="Any recommendation",
+        placeholder="Any",
     )
     hidden = common.deidentified()
     with st.container(horizontal=True, vertical_alignment="center"):

@@ -160,6 +160,8 @@ with st.container(horizontal=True):
 st.subheader("Audit log")
 st.caption("Who loaded data and who recorded decisions, and when (newest first).")
 audit = decision_log.audit_table(store.audit_log(limit=200))
+if common.deidentified():
+    audit = decision_log.deidentify_audit(audit, common.student_labels().to_dict())
 if audit.empty:
     st.info("Nothing has been recorded yet.")
 else:

@@ -191,7 +191,7 @@ def decision_form(rec) -> None:
 for rec in recommendations:
     with st.container(border=True):
         st.subheader(
-            f"{words.service_label(rec.service)}: {rec.minutes_per_week} minutes a week",
+            f"{family_words.service_name(rec.service)}: {rec.minutes_per_week} minutes a week",
             anchor=False,
         )
         text_col, graphs = st.columns([2, 3], gap="large")
@@ -257,7 +257,10 @@ for rec in recommendations:
             for item, _chart, spec in goals:
                 if item.description:
                     st.markdown("**Goal:** " + privacy.escape_markdown(item.description))
-                st.vega_lite_chart(spec, width="stretch")
+                # In the meeting the chart keeps its plain title; the practitioners' decision
+                # line (trend, rules) is said in words under it instead.
+                plain = {**spec, "title": {"text": item.title, "anchor": "start"}}
+                st.vega_lite_chart(plain, width="stretch")
                 st.markdown(privacy.escape_markdown(words.plain_progress(item.analysis)))
         if editor:
             decision_form(rec)

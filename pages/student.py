@@ -31,7 +31,9 @@ st.caption(privacy.escape_markdown(" · ".join(facts)))
 
 lre = student_view.lre_summary(recs, student_id)
 if lre is not None:
-    cols = st.columns([1, 1, 1.4])
+    # A row that wraps on a narrow window instead of cutting the metric labels.
+    row = st.container(horizontal=True, gap="large")
+    cols = [row.container(width="content"), row.container(width="content"), row.container()]
     cols[0].metric(
         "In the regular class today",
         words.percent_text(lre["now"]),

@@ -54,15 +54,15 @@ def _reset() -> None:
 
 def provider_minutes_text(result, service) -> str:
     """The provider's weekly minutes for this service, with the reason in words when a group
-    shares the pull-out minutes ("10 a week: the 30 minutes out of class are shared by a
-    group of 3")."""
+    shares the pull-out minutes ("10 a week. The 30 minutes out of class are shared by a
+    group of 3 students.")."""
     minutes = f"Provider minutes: {result.provider_minutes:,.0f} a week"
     outside = int(result.rec.split.pull_out_minutes)
     group = int(service.group_size)
     if outside and group > 1 and result.provider_minutes < result.rec.minutes_per_week:
         return (
-            f"{minutes}: the {outside} minutes out of class are shared by a group of {group} "
-            "students, so the provider spends a share of them on this student."
+            f"{minutes}. The {outside} minutes out of class are shared by a group of {group} "
+            "students."
         )
     return minutes + "."
 
