@@ -453,6 +453,7 @@ def student_recommendations(student_id: str):
 @st.cache_resource(max_entries=256, show_spinner=False)
 def _goal_charts(key: tuple, service_id: str, hidden: bool, shown_as: str, _district, _rules):
     import dataclasses
+    import textwrap
 
     from streamlit import dataframe_util
 
@@ -475,10 +476,16 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, shown_as: str, _dist
             item.analysis,
             title=item.title,
             deidentified_title=item.title if hidden else None,
-            width=400,
+            # Narrow enough that its title and legends fit a graph column at 1024 px;
+            # the chart still stretches to a wider column.
+            width=300,
             height=260,
         )
         spec = charts.column_spec(chart)
+        heading = spec.get("title")
+        if isinstance(heading, dict) and isinstance(heading.get("text"), str):
+            # Vega cuts a title wider than the graph; a long one goes on two lines instead.
+            heading["text"] = textwrap.wrap(heading["text"], 26) or heading["text"]
         # Arrow bytes now, once, instead of Streamlit converting every dataset on every rerun.
         spec["datasets"] = {
             name: dataframe_util.convert_anything_to_arrow_bytes(rows)

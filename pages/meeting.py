@@ -4,6 +4,7 @@ the progress graphs, the team's decision per service, and a summary to take home
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 
 import altair as alt
 import streamlit as st
@@ -259,7 +260,10 @@ for rec in recommendations:
                     st.markdown("**Goal:** " + privacy.escape_markdown(item.description))
                 # In the meeting the chart keeps its plain title; the practitioners' decision
                 # line (trend, rules) is said in words under it instead.
-                plain = {**spec, "title": {"text": item.title, "anchor": "start"}}
+                plain = {
+                    **spec,
+                    "title": {"text": textwrap.wrap(item.title, 26), "anchor": "start"},
+                }
                 st.vega_lite_chart(plain, width="stretch")
                 st.markdown(privacy.escape_markdown(words.plain_progress(item.analysis)))
         if editor:

@@ -69,7 +69,9 @@ for rec in recommendations:
             f"{words.service_label(rec.service)} · {rec.minutes_per_week} min a week",
             anchor=False,
         )
-        card, progress = st.columns(2, gap="medium")
+        # The graphs get the wider column: at a laptop's width a half column cut their
+        # titles and legends.
+        card, progress = st.columns([2, 3], gap="medium")
         with card:
             st.markdown(f"#### Recommended: {words.model_label(rec.recommendation.value)}")
             st.markdown(

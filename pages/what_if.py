@@ -377,13 +377,12 @@ else:
         delta=f"{adoption.minutes_adopted - adoption.minutes_now:+,.0f} vs today",
         delta_color="off",
     )
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.markdown("**Students by time inside the regular class**")
-        st.vega_lite_chart(lre_spec, width="stretch")
-    with right:
-        st.markdown("**Provider minutes at this school**")
-        if adoption.load.empty:
-            st.caption("No services at this school name a provider.")
-        else:
-            st.vega_lite_chart(load_spec, width="stretch")
+    # One chart under the other: side by side, a laptop's width cut their legends and
+    # crowded the minutes axis.
+    st.markdown("**Students by time inside the regular class**")
+    st.vega_lite_chart(lre_spec, width="stretch")
+    st.markdown("**Provider minutes at this school**")
+    if adoption.load.empty:
+        st.caption("No services at this school name a provider.")
+    else:
+        st.vega_lite_chart(load_spec, width="stretch")
