@@ -27,8 +27,8 @@ def _load(key: tuple, _recs, _district, _rules):
 
 common.page_header(
     "Caseload",
-    "Every service in the district with the recommended delivery model. Pick a row to open "
-    "the student.",
+    "Every service in the district with the recommended delivery model, those needing "
+    "attention first. Pick a row, or choose it under the table, to open the student.",
 )
 
 district = common.district()
