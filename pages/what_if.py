@@ -52,6 +52,21 @@ def _reset() -> None:
     st.session_state[SCENARIOS_KEY] = []
 
 
+def provider_minutes_text(result, service) -> str:
+    """The provider's weekly minutes for this service, with the reason in words when a group
+    shares the pull-out minutes ("10 a week. The 30 minutes out of class are shared by a
+    group of 3 students.")."""
+    minutes = f"Provider minutes: {result.provider_minutes:,.0f} a week"
+    outside = int(result.rec.split.pull_out_minutes)
+    group = int(service.group_size)
+    if outside and group > 1 and result.provider_minutes < result.rec.minutes_per_week:
+        return (
+            f"{minutes}. The {outside} minutes out of class are shared by a group of {group} "
+            "students."
+        )
+    return minutes + "."
+
+
 common.page_header(
     "What-if",
     "Change a service's ratings, minutes or the rules' weights and see what the rules would "
@@ -98,6 +113,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
             ids,
             index=ids.index(wanted_student) if wanted_student in ids else 0,
             format_func=lambda sid: str(names.get(sid, sid)),
+            key=common.mode_key("whatif_student"),
             width=320,
         )
         st.session_state["student_id"] = student_id
@@ -150,7 +166,10 @@ if source == "case":
 @st.fragment
 def explore() -> None:
     key = f"{PREFIX}{base_id}:"
-    edit, result = st.columns([2, 3], gap="large")
+    edit_column, result = st.columns([2, 3], gap="large")
+    # The inputs scroll inside their own box, so the result beside them stays in view while
+    # minutes or weights are open.
+    edit = edit_column.container(height=560, border=False)
     with edit:
         st.markdown("**Ratings** (0 none, 1 low, 2 moderate, 3 high)")
         ratings = {}
@@ -243,17 +262,23 @@ def explore() -> None:
         st.caption(
             f"Confidence: {words.confidence_label(now.rec.confidence)} · "
             f"Time in regular class: {words.percent_text(now.lre_percent)} "
-            f"({now.lre_category}) · Provider minutes: {now.provider_minutes:,.0f} a week"
+            f"({now.lre_category})"
         )
+        st.caption(privacy.escape_markdown(provider_minutes_text(now, edited)))
         st.markdown(privacy.escape_markdown(now.rec.rule_sentence))
-        for item in student_view.reasons(now.rec):
-            st.markdown(
-                "- "
-                + privacy.escape_markdown(
-                    f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
-                ),
-                help=words.source_list(item.sources),
-            )
+        reasons = student_view.reasons(now.rec)
+        for side in ("pull_out", "push_in", "implementation"):
+            pulling = [item for item in reasons if item.direction == side]
+            if pulling:
+                st.markdown(f"*{words.SIDE_LABELS[side]}*")
+            for item in pulling:
+                st.markdown(
+                    "- "
+                    + privacy.escape_markdown(
+                        f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
+                    ),
+                    help=words.source_list(item.sources),
+                )
         for line in now.rec.progress_evidence:
             st.markdown("- " + privacy.escape_markdown(line))
         if now.rec.feasibility_notes:
@@ -342,7 +367,8 @@ else:
     adoption, lre_spec, load_spec = _adoption(
         (common.data_version(), rules.file_hash), school_id, recs, district, rules
     )
-    cols = st.columns(4)
+    first, second = st.columns(2), st.columns(2)  # 2 by 2: no label is cut short
+    cols = [*first, *second]
     cols[0].metric("Services", f"{adoption.services:,}")
     cols[1].metric("Would change model", f"{adoption.services_changing:,}")
     cols[2].metric(
@@ -356,13 +382,12 @@ else:
         delta=f"{adoption.minutes_adopted - adoption.minutes_now:+,.0f} vs today",
         delta_color="off",
     )
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.markdown("**Students by time inside the regular class**")
-        st.vega_lite_chart(lre_spec, width="stretch")
-    with right:
-        st.markdown("**Provider minutes at this school**")
-        if adoption.load.empty:
-            st.caption("No services at this school name a provider.")
-        else:
-            st.vega_lite_chart(load_spec, width="stretch")
+    # One chart under the other: side by side, a laptop's width cut their legends and
+    # crowded the minutes axis.
+    st.markdown("**Students by time inside the regular class**")
+    st.vega_lite_chart(lre_spec, width="stretch")
+    st.markdown("**Provider minutes at this school**")
+    if adoption.load.empty:
+        st.caption("No services at this school name a provider.")
+    else:
+        st.vega_lite_chart(load_spec, width="stretch")
