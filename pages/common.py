@@ -451,7 +451,9 @@ def student_recommendations(student_id: str):
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _goal_charts(key: tuple, service_id: str, hidden: bool, shown_as: str, _district, _rules):
+def _goal_charts(
+    key: tuple, service_id: str, hidden: bool, shown_as: str, wording: str, _district, _rules
+):
     import dataclasses
     import textwrap
 
@@ -476,6 +478,7 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, shown_as: str, _dist
             item.analysis,
             title=item.title,
             deidentified_title=item.title if hidden else None,
+            wording=wording,
             # Narrow enough that its title and legends fit a graph column at 1024 px;
             # the chart still stretches to a wider column.
             width=300,
@@ -495,8 +498,9 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, shown_as: str, _dist
     return out
 
 
-def goal_charts(service_id: str) -> list:
-    """(goal view, Altair chart, pre-encoded spec) for each goal of one service."""
+def goal_charts(service_id: str, wording: str = "technical") -> list:
+    """(goal view, Altair chart, pre-encoded spec) for each goal of one service; `wording`
+    "family" draws the legend in family words (Meeting page, take-home summary)."""
     current = rules()
     key = (data_version(), current.file_hash)
     hidden = deidentified()
@@ -505,4 +509,4 @@ def goal_charts(service_id: str) -> list:
         owner = district().services.loc[district().services["service_id"] == service_id]
         if not owner.empty:
             shown_as = student_label(str(owner["student_id"].iloc[0]))
-    return _goal_charts(key, service_id, hidden, shown_as, district(), current)
+    return _goal_charts(key, service_id, hidden, shown_as, wording, district(), current)

@@ -252,7 +252,7 @@ for rec in recommendations:
                     st.markdown("- " + privacy.escape_markdown(note))
                 st.caption(privacy.escape_markdown(rec.confidence_sentence))
         with graphs:
-            goals = common.goal_charts(rec.service_id)
+            goals = common.goal_charts(rec.service_id, wording="family")
             if not goals:
                 st.info("No progress data for this service yet.")
             for item, _chart, spec in goals:
@@ -287,7 +287,7 @@ def export_dialog() -> None:
                     "description": item.description or item.title,
                     "progress": words.plain_progress(item.analysis),
                 }
-                for item, _chart, _spec in common.goal_charts(r.service_id)
+                for item, _chart, _spec in common.goal_charts(r.service_id, wording="family")
             ],
         )
         for r in recommendations
@@ -304,7 +304,7 @@ def export_dialog() -> None:
     def pdf() -> bytes:
         pngs = {}
         for r in recommendations:
-            goals = common.goal_charts(r.service_id)
+            goals = common.goal_charts(r.service_id, wording="family")
             if goals:
                 item, chart = goals[0][0], goals[0][1]
                 # The family's copy: the goal's title only; the practitioners' decision

@@ -8,6 +8,7 @@ import streamlit as st
 from pages import common
 from pushin_rules.data.synth import VIGNETTES
 from pushin_rules.decide.engine import progress_evidence
+from pushin_rules.decide.rules import MODIFIED_SUFFIX, SHIPPED_VERSIONS, load_rules_version
 from pushin_rules.errors import RulesError
 from pushin_rules.present import caseload, charts, privacy, scenarios, student_view, trainer, words
 
@@ -164,6 +165,39 @@ if source == "case":
 
 # ---------------------------------------------------------------- editing and result
 @st.fragment
+def rule_sets_side_by_side(service, evidence) -> None:
+    """This service (with the changes above) under another shipped rule set beside the one in
+    use, so a district sees what a new version of the rules changes and why."""
+    others = [v for v in SHIPPED_VERSIONS if v != rules.version.removesuffix(MODIFIED_SUFFIX)]
+    if not others:
+        return
+    st.subheader("Rule sets side by side", anchor=False)
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        other = st.selectbox(
+            "Compare with the rule set",
+            others,
+            format_func=lambda v: f"version {v}",
+            key=f"{PREFIX}other_rules",
+            width=260,
+        )
+    try:
+        compared = scenarios.compare_rule_sets(
+            service, load_rules_version(other), rules, evidence=evidence
+        )
+    except (ValueError, RulesError) as error:
+        st.error(f"This service cannot be scored under version {other}: {error}")
+        return
+    st.caption(
+        "The same service and ratings, scored by each version of the rules. "
+        + ("The recommendation changes." if compared.changed else "The recommendation is the same.")
+    )
+    st.table(compared.table)
+    if compared.rule_changes:
+        with st.expander(f"What differs between the rule sets ({len(compared.rule_changes)})"):
+            for line in compared.rule_changes:
+                st.markdown("- " + privacy.escape_markdown(line))
+
+
 def explore() -> None:
     key = f"{PREFIX}{base_id}:"
     edit_column, result = st.columns([2, 3], gap="large")
@@ -309,6 +343,8 @@ def explore() -> None:
                         "weights": changed_weights,
                     }
                 )
+
+    rule_sets_side_by_side(edited, evidence)
 
     saved = [s for s in st.session_state[SCENARIOS_KEY] if s["base_id"] == base_id]
     st.subheader("Scenarios side by side", anchor=False)

@@ -428,3 +428,19 @@ def test_private_finder_matches_the_real_name_and_shows_only_the_label(
         box = next(t for t in at.text_input if t.label == "Find a student by name or id")
         assert box.value == ""
         assert str(student["name"]) not in page_text(at)
+
+
+def test_what_if_compares_rule_set_1_with_2_for_the_chosen_service(sample_dir: str) -> None:
+    """A district sees what version 2.0.0 changes: the chosen service scored by 1.0.0 and
+    2.0.0 side by side, each column naming its version, with the differences listed."""
+    with sample(sample_dir):
+        at = run(AppTest.from_file(APP, default_timeout=TIMEOUT))
+        at.switch_page("pages/what_if.py")
+        run(at)
+    assert "Rule sets side by side" in [h.value for h in at.subheader]
+    table = at.table[0].value
+    assert [c for c in table.columns if "1.0.0" in c] and [c for c in table.columns if "2.0.0" in c]
+    old, new = (next(c for c in table.columns if v in c) for v in ("1.0.0", "2.0.0"))
+    assert "2.0.0" in table.loc["Rules", new] and "1.0.0" in table.loc["Rules", old]
+    differs = table.loc["Recommendation", old] != table.loc["Recommendation", new]
+    assert (table.loc["Recommendation", "Changed"] == "changed") == differs
