@@ -4,7 +4,7 @@ points, a planned transition toward class and the sentences citing the data."""
 from __future__ import annotations
 
 import string
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -169,7 +169,7 @@ def _arrow(values: pd.Series) -> pa.Array:
     return array.cast(pa.string())
 
 
-def fill_template(template: str, fields: Mapping[str, Any]) -> np.ndarray:
+def fill_template(template: str, fields: Mapping[str, Sequence[object] | np.ndarray]) -> np.ndarray:
     """`template.format(**row)` for every row at once (object array of str)."""
     size = len(next(iter(fields.values()))) if fields else 0
     arrays = {k: pa.array(np.asarray(v, dtype=object), type=pa.string()) for k, v in fields.items()}

@@ -3,8 +3,6 @@ contributions, feasibility notes, tipping points and confidence, from the scored
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 
 from pushin_rules.decide.engine.recommendation import (
@@ -43,7 +41,7 @@ def _points(value: float) -> str:
 
 
 def _factor_sentence(
-    s: _Scored, i: int, j: int, rules: RuleSet, family: str, age: str, fill: dict[str, Any]
+    s: _Scored, i: int, j: int, rules: RuleSet, family: str, age: str, fill: dict[str, int | str]
 ) -> str:
     """What a need factor's rating says for this service, level, family and age; intensity
     in a pull-out group also says how the group shares the practice turns."""

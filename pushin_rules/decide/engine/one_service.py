@@ -4,7 +4,6 @@ same array code as `score_frame`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 
@@ -15,7 +14,7 @@ from pushin_rules.decide.rules import RuleSet
 from pushin_rules.models import Service
 
 
-def service_frame(service: Service | Mapping[str, Any]) -> pd.DataFrame:
+def service_frame(service: Service | Mapping[str, object]) -> pd.DataFrame:
     """One service as a one-row frame with the district's services columns."""
     if not isinstance(service, Service):
         fields = Service.model_fields
@@ -31,7 +30,7 @@ def service_frame(service: Service | Mapping[str, Any]) -> pd.DataFrame:
 
 
 def recommend(
-    service: Service | Mapping[str, Any],
+    service: Service | Mapping[str, object],
     rules: RuleSet,
     evidence: pd.DataFrame | None = None,
     grade: str | None = None,

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import DTypeLike
 
 from pushin_rules.decide.engine.vocabulary import NO_DATA
 from pushin_rules.decide.rules import RuleSet, Thresholds
@@ -61,7 +61,7 @@ def _plan(rules: RuleSet) -> _Plan:
     )
 
 
-def _column(frame: pd.DataFrame, name: str, default: Any, dtype: Any) -> np.ndarray:
+def _column(frame: pd.DataFrame, name: str, default: object, dtype: DTypeLike) -> np.ndarray:
     if name not in frame.columns:
         return np.full(len(frame), default, dtype=dtype)
     values = frame[name]
