@@ -82,6 +82,12 @@ BASE: dict[str, list[list[str]]] = {
         ["G1", "2026-09-15", "35", "push_in"],
         ["G2", "2026-09-08", "6", ""],
     ],
+    "service_log.csv": [
+        ["service_id", "date", "setting", "minutes", "status", "reason"],
+        ["SV1", "2026-09-08", "pull_out", "30", "delivered", ""],
+        ["SV1", "2026-09-08", "push_in", "30", "missed", "schedule_conflict"],
+        ["SV2", "2026-09-09", "pull_out", "30", "missed", "student_absent"],
+    ],
 }
 FILE_NAMES = [spec.name for spec in FILES]
 

@@ -185,5 +185,46 @@ PROGRESS = FileSpec(
     ),
 )
 
-FILES: tuple[FileSpec, ...] = (SCHOOLS, STUDENTS, PROVIDERS, SERVICES, GOALS, PROGRESS)
+# Why a session was missed. The school's side (a provider away, a schedule clash) owes the
+# minutes back as make-up sessions; a student's absence or a school closure usually does not.
+MISSED_REASONS: tuple[str, ...] = (
+    "student_absent",
+    "student_refused",
+    "provider_absent",
+    "schedule_conflict",
+    "school_closed",
+    "other",
+)
+MAKEUP_REASONS: tuple[str, ...] = ("provider_absent", "schedule_conflict")
+SESSION_STATUSES: tuple[str, ...] = ("delivered", "missed")
+
+# One row per service, date and setting (the merge key): the minutes delivered, or missed and why.
+SERVICE_LOG = FileSpec(
+    name="service_log.csv",
+    key="",
+    required=False,
+    references=(("service_id", "services.csv"),),
+    columns=(
+        Column("service_id", "id"),
+        Column("date", "date"),
+        Column(
+            "setting",
+            "choice",
+            choices=(DeliveryModel.push_in.value, DeliveryModel.pull_out.value),
+        ),
+        Column("minutes", "int", low=1, high=24 * 60),
+        Column("status", "choice", choices=SESSION_STATUSES),
+        Column("reason", "choice", required=False, choices=MISSED_REASONS, default=""),
+    ),
+)
+
+FILES: tuple[FileSpec, ...] = (
+    SCHOOLS,
+    STUDENTS,
+    PROVIDERS,
+    SERVICES,
+    GOALS,
+    PROGRESS,
+    SERVICE_LOG,
+)
 BY_NAME: dict[str, FileSpec] = {spec.name: spec for spec in FILES}

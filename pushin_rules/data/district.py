@@ -13,6 +13,9 @@ Frame dtypes after loading (every id and text column is a Python str, never NaN)
              target_date (datetime64[ns])
 - progress:  goal_id, date (datetime64[ns]), score (float64), setting ("push_in", "pull_out"
              or ""), sorted by goal_id then date
+- service_log: service_id, date (datetime64[ns]), setting ("push_in" or "pull_out"),
+             minutes (int64), status ("delivered" or "missed"), reason ("" when delivered),
+             sorted by service_id then date then setting (empty when the file is absent)
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ from pushin_rules.models import (
 )
 
 FRAME_NAMES: tuple[str, ...] = ("schools", "students", "providers", "services", "goals", "progress")
+# Frames that came later and are optional in every District (a default empty frame), so code
+# that builds a District from the first six keeps working.
+EXTRA_FRAME_NAMES: tuple[str, ...] = ("service_log",)
+ALL_FRAME_NAMES: tuple[str, ...] = FRAME_NAMES + EXTRA_FRAME_NAMES
 
 
 def empty_frame(name: str) -> pd.DataFrame:
@@ -60,6 +67,7 @@ class District:
     services: pd.DataFrame
     goals: pd.DataFrame
     progress: pd.DataFrame
+    service_log: pd.DataFrame = field(default_factory=lambda: empty_frame("service_log"))
     source: str = ""
     notes: tuple[str, ...] = field(default=())
     # Optional files that were absent and rebuilt from references (schools.csv with the
@@ -69,17 +77,19 @@ class District:
 
     @classmethod
     def empty(cls, source: str = "empty district") -> District:
-        return cls(**{name: empty_frame(name) for name in FRAME_NAMES}, source=source)
+        return cls(**{name: empty_frame(name) for name in ALL_FRAME_NAMES}, source=source)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in FRAME_NAMES}
+        return {name: getattr(self, name) for name in ALL_FRAME_NAMES}
 
     @property
     def fingerprint(self) -> str:
         """A short hash of the content, so caches key on the data rather than on a path."""
         digest = hashlib.sha256()
-        for name in FRAME_NAMES:
+        for name in ALL_FRAME_NAMES:
             frame = getattr(self, name)
+            if name in EXTRA_FRAME_NAMES and frame.empty:
+                continue  # a district without the newer files keeps its fingerprint
             digest.update(name.encode())
             digest.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
         return digest.hexdigest()[:16]

@@ -21,6 +21,7 @@ from pushin_rules.data.contract import (
     GOALS,
     PROGRESS,
     PROVIDERS,
+    SERVICE_LOG,
     SERVICES,
     Column,
     FileSpec,
@@ -93,6 +94,7 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
         (PROVIDERS, "providers.csv"),
         (GOALS, "goals.csv"),
         (PROGRESS, "progress.csv"),
+        (SERVICE_LOG, "service_log.csv"),
     ):
         if name not in frames:
             frames[name] = _empty_raw(spec)
@@ -104,6 +106,7 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
     if "services.csv" in frames:
         bad_rows = {p.row for p in problems if p.file == SERVICES.name}
         _check_services(frames["services.csv"], problems, bad_rows)
+    _check_service_log(frames["service_log.csv"], problems)
     if problems:
         raise DistrictError(problems, source)
 
@@ -115,6 +118,9 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
             notes.append("providers.csv: absent; providers listed without names or capacity")
     derived = tuple(name for name in ("schools.csv", "providers.csv") if name not in files)
     progress = frames["progress.csv"].sort_values(["goal_id", "date"], kind="stable")
+    service_log = frames["service_log.csv"].sort_values(
+        ["service_id", "date", "setting"], kind="stable"
+    )
     return District(
         schools=frames["schools.csv"].reset_index(drop=True),
         students=frames["students.csv"].reset_index(drop=True),
@@ -122,6 +128,7 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
         services=services.reset_index(drop=True),
         goals=frames["goals.csv"].reset_index(drop=True),
         progress=progress.reset_index(drop=True),
+        service_log=service_log.reset_index(drop=True),
         source=source,
         notes=tuple(notes),
         derived=derived,
@@ -506,3 +513,49 @@ def _derive_current_push_in(services: pd.DataFrame) -> pd.DataFrame:
     )
     services["current_push_in_minutes"] = np.where(push_in >= 0, push_in, derived).astype("int64")
     return services
+
+
+def _check_service_log(log: pd.DataFrame, problems: list[Problem]) -> None:
+    """One row per service, date and setting; a missed session says why, a delivered one not."""
+    if log.empty:
+        return
+    rows = np.arange(len(log)) + 2
+    dup = (
+        log.duplicated(["service_id", "date", "setting"], keep="first")
+        & log["date"].notna()
+        & (log["setting"] != "")
+    ).to_numpy()
+    for index in np.flatnonzero(dup):
+        problems.append(
+            Problem(
+                SERVICE_LOG.name,
+                int(rows[index]),
+                "date",
+                str(log["date"].iat[index].date()),
+                "one row per service, date and setting (this service already has a row for "
+                "this date and setting)",
+            )
+        )
+    status = log["status"].to_numpy(dtype=object)
+    reason = log["reason"].to_numpy(dtype=object)
+    reasons = next(c for c in SERVICE_LOG.columns if c.name == "reason").choices
+    for index in np.flatnonzero((status == "missed") & (reason == "")):
+        problems.append(
+            Problem(
+                SERVICE_LOG.name,
+                int(rows[index]),
+                "reason",
+                None,
+                "a reason is required when status is missed (one of " + ", ".join(reasons) + ")",
+            )
+        )
+    for index in np.flatnonzero((status == "delivered") & (reason != "")):
+        problems.append(
+            Problem(
+                SERVICE_LOG.name,
+                int(rows[index]),
+                "reason",
+                str(reason[index]),
+                "empty (a reason is given only when status is missed)",
+            )
+        )

@@ -521,7 +521,7 @@ class Store:
             raise ValueError(f"mode must be 'replace' or 'merge', not {mode!r}")
         if not actor.strip():
             raise ValueError("actor: who is importing must be named")
-        new = {name: _conform(name, frame) for name, frame in district.frames().items()}
+        new = {name: _conform(name, getattr(district, name)) for name in FRAME_NAMES}
         at = dt.datetime.now(dt.UTC)
         try:
             with self._write() as conn:

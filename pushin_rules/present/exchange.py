@@ -86,6 +86,14 @@ TEMPLATE_EXAMPLES: dict[str, dict[str, str]] = {
         "target_date": "2027-06-15",
     },
     "progress.csv": {"goal_id": "G1", "date": "2026-09-08", "score": "35", "setting": "pull_out"},
+    "service_log.csv": {
+        "service_id": "SV1",
+        "date": "2026-09-08",
+        "setting": "pull_out",
+        "minutes": "30",
+        "status": "delivered",
+        "reason": "",
+    },
 }
 
 
