@@ -7,7 +7,7 @@ import datetime as dt
 
 import streamlit as st
 
-from pages import common
+from pages import common, team_work
 from pushin_rules.data.store import DecisionInput
 from pushin_rules.errors import InputError
 from pushin_rules.present import (
@@ -180,6 +180,7 @@ for rec in recommendations:
             st.markdown(privacy.escape_markdown(rec.split.sentence))
             service = services[rec.service_id]
             st.caption(privacy.escape_markdown("Today: " + words.current_text(service)))
+            team_work.meeting_fidelity_line(rec.service_id)
             reasons = student_view.reasons(rec)
             if reasons:
                 st.markdown("**Why**")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from pages import common, team_work
 from pushin_rules.present import decision_log, privacy, student_view, words
 
 common.page_header(
@@ -122,6 +122,9 @@ for rec in recommendations:
                 if item.description:
                     st.caption(privacy.escape_markdown(item.description))
                 st.vega_lite_chart(spec, width="stretch")
+                team_work.phase_fidelity_captions(
+                    rec.service_id, rec.minutes_per_week, item.analysis
+                )
 
 st.subheader("Decisions recorded for this student", anchor=False)
 history = decision_log.decisions_table(

@@ -298,3 +298,34 @@ def test_sample_service_log_is_realistic() -> None:
     logged = table["fidelity_percent"].dropna()
     assert 0.5 < len(logged) / len(table) <= 1
     assert (logged > 40).all() and (logged < 100).all()
+
+
+def test_progress_phase_lines_read_each_phase_beside_its_minutes() -> None:
+    log = pd.DataFrame(
+        {
+            "service_id": ["S1"] * 3,
+            "date": pd.to_datetime(["2026-09-15", "2026-09-22", "2026-10-06"]),
+            "setting": ["push_in", "push_in", "pull_out"],
+            "minutes": [30, 30, 60],
+            "status": ["delivered", "missed", "delivered"],
+            "reason": ["", "schedule_conflict", ""],
+        }
+    )
+    phases = [
+        # push-in phase: scores 15 Sept to 29 Sept, rising 1 a week; it runs to the day before
+        # the pull-out phase's first score (5 Oct), so 14 Sept to 4 Oct: 3 weeks, 180 mandated.
+        ("push_in", dt.date(2026, 9, 15), dt.date(2026, 9, 29), 1.0),
+        ("pull_out", dt.date(2026, 10, 5), dt.date(2026, 10, 11), 2.0),
+    ]
+    push, pull = fidelity.progress_phase_lines(log, "S1", 60, phases)
+    # 30 of 180 delivered = 16.7%: low fidelity, so the slope says little about push-in.
+    assert push.startswith(
+        "In class, Sep 15 - Oct 04: 30 of 180 mandated minutes delivered (16.7%)"
+    )
+    assert "low fidelity" in push
+    # Pull-out: 5-11 Oct, one week, 60 of 60; gain 2.0 a week x 1 week / 1 hour = +2.00.
+    assert pull == (
+        "Pulled out, Oct 05 - Oct 11: 60 of 60 mandated minutes delivered (100.0%); "
+        "gain +2.00 per delivered hour."
+    )
+    assert fidelity.progress_phase_lines(log, "S2", 60, phases) == []

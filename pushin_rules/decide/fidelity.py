@@ -267,3 +267,59 @@ def service_line(row: pd.Series) -> str:
     if int(row["makeup_owed_minutes"]):
         text += f"; {int(row['makeup_owed_minutes'])} make-up minutes owed"
     return text
+
+
+SETTING_WORDS = {"push_in": "in class", "pull_out": "pulled out", "": "setting not recorded"}
+
+
+def phase_spans(
+    phases: Sequence[tuple[str, dt.date, dt.date]],
+) -> list[tuple[str, dt.date, dt.date]]:
+    """(setting, first, last) of each progress phase as delivery periods: a phase runs from its
+    first score to the day before the next phase's first score (the last one to its last score),
+    so the sessions between two probes count for the phase they led into."""
+    out = []
+    for index, (setting, start, end) in enumerate(phases):
+        if index + 1 < len(phases):
+            end = max(start, phases[index + 1][1] - dt.timedelta(days=1))
+        out.append((setting, start, end))
+    return out
+
+
+def progress_phase_lines(
+    service_log: pd.DataFrame,
+    service_id: str,
+    minutes_per_week: int,
+    phases: Sequence[tuple[str, dt.date, dt.date, float]],
+    low_percent: float = LOW_FIDELITY_PERCENT,
+) -> list[str]:
+    """One line per progress phase (setting, first score date, last score date, slope per
+    week): the minutes delivered in it against its mandate, the gain per delivered hour, and
+    the low-fidelity label. Empty when the service has no log rows at all."""
+    if not (service_log["service_id"] == service_id).any() or not phases:
+        return []
+    singles = sum(1 for _s, first, last, _r in phases if first == last)
+    if len(phases) >= 3 and 2 * singles >= len(phases):
+        # Alternating settings week by week: one line for the whole span, split by setting.
+        first, last = phases[0][1], phases[-1][2]
+        spans = [("", first, last)]
+        slopes = [float("nan")]
+    else:
+        spans = phase_spans([(s, a, b) for s, a, b, _r in phases])
+        slopes = [r for *_x, r in phases]
+    lines = []
+    for (setting, first, last), slope in zip(spans, slopes, strict=True):
+        (phase,) = phase_fidelity(service_log, service_id, minutes_per_week, [(first, last)])
+        head = SETTING_WORDS.get(setting, setting) if setting else "all settings"
+        text = f"{head.capitalize()}, " + phase_caption(phase)
+        if setting == "" and phase["fidelity_percent"] is not None:
+            text = text.rstrip(".") + (
+                f" ({phase['delivered_push_in_minutes']} in class, "
+                f"{phase['delivered_pull_out_minutes']} pulled out)."
+            )
+        hours = float(phase["delivered_hours"])  # type: ignore[arg-type]
+        weeks = ((last - first).days + 1) / 7
+        if hours > 0 and slope == slope and weeks >= 1:  # slope is not NaN
+            text = text.rstrip(".") + f"; gain {slope * weeks / hours:+.2f} per delivered hour."
+        lines.append(text)
+    return lines
