@@ -362,7 +362,10 @@ def _text_ok(series: pd.Series) -> bool:
 def check_district(district: District) -> None:
     for name, frame in district.frames().items():
         spec = BY_NAME[f"{name}.csv"]
-        assert list(frame.columns) == list(spec.column_names), name
+        extra = ["rated"] if name == "services" else []  # the loader's flag, not a CSV column
+        assert list(frame.columns) == [*spec.column_names, *extra], name
+        if extra:
+            assert frame["rated"].dtype == bool
         assert frame.index.equals(pd.RangeIndex(len(frame))), name
         for column in spec.columns:
             series = frame[column.name]

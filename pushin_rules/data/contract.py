@@ -13,6 +13,7 @@ from pushin_rules.models import (
     DEFAULT_MINUTES_PER_DAY,
     FACTORS,
     GRADES,
+    IMPLEMENTATION_FACTORS,
     DeliveryModel,
     GoalDirection,
     ProviderRole,
@@ -117,7 +118,19 @@ PROVIDERS = FileSpec(
     ),
 )
 
-RATING_COLUMNS = tuple(Column(key, "int", low=0, high=3) for key in FACTORS)
+# Need ratings may all be left empty: the service is not rated yet (the team rates it in the
+# app). Some empty and some filled is an error; an empty implementation rating means 0.
+RATING_COLUMNS = tuple(
+    Column(
+        key,
+        "int",
+        required=False,
+        low=0,
+        high=3,
+        default=0 if key in IMPLEMENTATION_FACTORS else None,
+    )
+    for key in FACTORS
+)
 
 SERVICES = FileSpec(
     name="services.csv",

@@ -8,7 +8,9 @@ Frame dtypes after loading (every id and text column is a Python str, never NaN)
 - services:  service_id, student_id, service, provider_id ("" when none), minutes_per_week,
              session_minutes, group_size (int64), current_model ("" for a new service),
              current_push_in_minutes (int64, derived from current_model when the file left it
-             empty), then one int8 column per factor in `models.FACTORS`
+             empty), then one int8 column per factor in `models.FACTORS`, then rated (bool:
+             False for a service whose need ratings are all empty in the file, its need
+             ratings then 0; in the store, a service with no rating version)
 - goals:     goal_id, service_id, description, measure, direction, target (float64),
              target_date (datetime64[ns])
 - progress:  goal_id, date (datetime64[ns]), score (float64), setting ("push_in", "pull_out"
@@ -50,6 +52,9 @@ def empty_frame(name: str) -> pd.DataFrame:
     """A frame with the contract's columns and dtypes and no rows."""
     spec = {s.name.removesuffix(".csv"): s for s in FILES}[name]
     frame = pd.DataFrame({c.name: pd.Series(dtype=_dtype(c.kind, c.name)) for c in spec.columns})
+    if name == "services":
+        # Not a CSV column: False when the file left every need rating empty (ratings then 0).
+        frame["rated"] = pd.Series(dtype=bool)
     return frame
 
 
@@ -119,6 +124,8 @@ class District:
     def service(self, service_id: str) -> Service:
         row = _one(self.services, "service_id", service_id)
         row["current_model"] = row["current_model"] or None
+        if "rated" not in Service.model_fields:
+            row.pop("rated", None)
         return Service(**row)
 
     def goals_of(self, service_id: str) -> list[Goal]:

@@ -28,7 +28,12 @@ from pushin_rules.data.contract import (
 )
 from pushin_rules.data.district import District, empty_frame
 from pushin_rules.errors import DistrictError, Problem
-from pushin_rules.models import DEFAULT_DAYS_PER_WEEK, DEFAULT_MINUTES_PER_DAY, FACTORS
+from pushin_rules.models import (
+    DEFAULT_DAYS_PER_WEEK,
+    DEFAULT_MINUTES_PER_DAY,
+    FACTORS,
+    NEED_FACTORS,
+)
 
 # ASCII digits only: `\d` would also admit other scripts' digits, which pandas cannot convert.
 _INT_TEXT = r"^[+-]?[0-9]+(?:\.0*)?$"  # spreadsheets often export whole numbers as "3.0"
@@ -106,12 +111,14 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
     if "services.csv" in frames:
         bad_rows = {p.row for p in problems if p.file == SERVICES.name}
         _check_services(frames["services.csv"], problems, bad_rows)
+        _check_need_ratings(frames["services.csv"], problems, bad_rows)
     _check_service_log(frames["service_log.csv"], problems)
     if problems:
         raise DistrictError(problems, source)
 
     services = frames["services.csv"]
     services = _derive_current_push_in(services)
+    services = _mark_rated(services)
     if not providers_given:
         frames["providers.csv"] = _providers_from_services(services)
         if (services["provider_id"] != "").any():
@@ -559,3 +566,38 @@ def _check_service_log(log: pd.DataFrame, problems: list[Problem]) -> None:
                 "empty (a reason is given only when status is missed)",
             )
         )
+
+
+def _check_need_ratings(services: pd.DataFrame, problems: list[Problem], bad_rows: set) -> None:
+    """Every need rating, or none (a service not rated yet): a half-rated row is an error
+    naming each empty rating."""
+    if services.empty:
+        return
+    empty = services[list(NEED_FACTORS)].to_numpy() < 0  # the converter's mark for empty
+    some = empty.any(axis=1) & ~empty.all(axis=1)
+    rows = np.arange(len(services)) + 2
+    for index in np.flatnonzero(some):
+        if int(rows[index]) in bad_rows:
+            continue  # a bad rating there was reported already
+        for position in np.flatnonzero(empty[index]):
+            problems.append(
+                Problem(
+                    SERVICES.name,
+                    int(rows[index]),
+                    NEED_FACTORS[position],
+                    None,
+                    "a rating from 0 to 3, since other need ratings of this service are filled "
+                    "in (leave every need rating empty for a service not rated yet)",
+                )
+            )
+
+
+def _mark_rated(services: pd.DataFrame) -> pd.DataFrame:
+    """rated = the file gave the need ratings; a service not rated yet has them as 0."""
+    services = services.copy()
+    need = services[list(NEED_FACTORS)]
+    services["rated"] = ~(need < 0).all(axis=1).to_numpy() if len(services) else []
+    services["rated"] = services["rated"].astype(bool)
+    for name in NEED_FACTORS:
+        services[name] = services[name].clip(lower=0).astype("int8")
+    return services
