@@ -34,6 +34,7 @@ hidden = common.deidentified()
 CASES = {v.key: v for v in VIGNETTES}
 cases = CASES
 questions = [(v.key, i) for v in VIGNETTES for i in range(len(v.services))]
+quiz_questions = trainer.QUIZ  # pushin_rules/content/quiz.toml, in order
 
 
 def case_service_label(pair: tuple[str, int]) -> str:
@@ -141,11 +142,11 @@ with quiz:
     state = st.session_state.setdefault(
         QUIZ_KEY, {"index": 0, "tally": trainer.QuizTally(), "answered": None}
     )
-    pair = questions[state["index"] % len(questions)]
+    pair = quiz_questions[state["index"] % len(quiz_questions)]
     vignette = cases[pair[0]]
     service = trainer.vignette_services(vignette)[pair[1]]
     st.caption(
-        f"Question {state['index'] % len(questions) + 1} of {len(questions)}. "
+        f"Question {state['index'] % len(quiz_questions) + 1} of {len(quiz_questions)}. "
         + state["tally"].text()
     )
     st.markdown("**" + privacy.escape_markdown(case_service_label(pair)) + "**")

@@ -738,19 +738,166 @@ def test_old_schema_is_upgraded_without_losing_rows(db_url: str) -> None:
         store.record_decision(decision(student_id="S1"))
         assert store.audit_log()["action"].tolist()[-1] == "schema_upgrade"
         assert store.upgrade() == []  # idempotent
+        assert alembic_revision(store) == migrations.revisions()[-1]
+
+
+def alembic_revision(store: Store) -> str | None:
+    with store.engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
+
+
+def test_revisions_are_numbered_one_line() -> None:
+    """The numbering other revisions follow: 0001, 0002, ... each on top of the one before."""
+    ids = migrations.revisions()
+    assert ids[:3] == ("0001", "0002", "0003")
+    assert len(ids) == migrations.LATEST
+
+
+@pytest.mark.parametrize("legacy_version", [1, 2, 3])
+def test_database_made_before_alembic_is_stamped_with_its_data_intact(
+    db_url: str, legacy_version: int
+) -> None:
+    """A database the hand-written runner made (copied verbatim into legacy_schema_runner)
+    is recognised: stamped at the same revision, rows and `schema_version` untouched, only the
+    revisions it lacked applied."""
+    import legacy_schema_runner as legacy
+
+    old = Store(db_url)
+    assert legacy.upgrade(old._write, target=legacy_version) == list(range(1, legacy_version + 1))
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO schools (school_id, name, minutes_per_day, days_per_week, pos) "
+            "VALUES ('A', 'Old School', 360, 5, 0)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO students (student_id, name, grade, school_id, classroom, "
+            "case_manager, pos) VALUES ('S1', 'Old Student', '4', 'A', '', '', 0)"
+        )
+    if legacy_version >= 2:
+        old.record_decision(decision(student_id="S1", service_id="GONE"))
+    with old.engine.connect() as conn:
+        legacy_rows = conn.exec_driver_sql(
+            "SELECT version, description, applied_at FROM schema_version ORDER BY version"
+        ).all()
+    audit_before = old.audit_log() if legacy_version >= 2 else None
+    old.close()
+
+    with Store.open(db_url, seed_dir=None) as store:
+        assert alembic_revision(store) == migrations.revisions()[-1]
+        assert store.schema_version() == migrations.LATEST
+        district = store.load_district()
+        assert district.students["name"].tolist() == ["Old Student"]
+        assert district.school("A").minutes_per_day == 360
         with store.engine.connect() as conn:
-            versions = conn.exec_driver_sql("SELECT version FROM schema_version").scalars()
-            assert sorted(versions) == [m.version for m in migrations.MIGRATIONS]
+            assert (
+                conn.exec_driver_sql(
+                    "SELECT version, description, applied_at FROM schema_version ORDER BY version"
+                ).all()
+                == legacy_rows
+            )
+        log = store.audit_log()  # newest first
+        if legacy_version == 3:  # nothing to apply: stamped only, not even an audit line
+            pd.testing.assert_frame_equal(log, audit_before)
+        else:
+            assert log["action"].tolist()[0] == "schema_upgrade"
+        if legacy_version >= 2:
+            assert [r.student_id for r in store.all_decisions()] == ["S1"]
+            older = log.iloc[len(log) - len(audit_before) :].reset_index(drop=True)
+            pd.testing.assert_frame_equal(older, audit_before)
+        # The append-only guards hold whichever runner made them.
+        with (
+            pytest.raises(sa.exc.DBAPIError, match="append-only"),
+            store.engine.begin() as conn,
+        ):
+            conn.exec_driver_sql("DELETE FROM audit_log")
+        assert store.upgrade() == []
+
+
+def _schema_snapshot(conn: sa.Connection) -> dict:
+    """Every table's columns, keys, indexes, checks and triggers, as the database reports them."""
+    inspector = sa.inspect(conn)
+    tables = sorted(set(inspector.get_table_names()) - {"alembic_version", "schema_version"})
+    snapshot: dict = {}
+    for name in tables:
+        snapshot[name] = {
+            "columns": [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default"))
+                for c in inspector.get_columns(name)
+            ],
+            "pk": inspector.get_pk_constraint(name)["constrained_columns"],
+            "fks": sorted(
+                (tuple(f["constrained_columns"]), f["referred_table"])
+                for f in inspector.get_foreign_keys(name)
+            ),
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), i["unique"])
+                for i in inspector.get_indexes(name)
+            ),
+            "unique": sorted(
+                tuple(u["column_names"]) for u in inspector.get_unique_constraints(name)
+            ),
+            "checks": sorted(
+                (c["name"], c["sqltext"]) for c in inspector.get_check_constraints(name)
+            ),
+        }
+    if conn.dialect.name == "postgresql":
+        triggers = conn.exec_driver_sql(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE NOT t.tgisinternal AND n.nspname = current_schema()"
+        ).all()
+    else:
+        triggers = conn.exec_driver_sql(
+            "SELECT tbl_name, sql FROM sqlite_master WHERE type = 'trigger'"
+        ).all()
+    snapshot["triggers"] = sorted(tuple(t) for t in triggers)
+    return snapshot
+
+
+def test_alembic_revisions_build_the_schema_the_old_runner_built(db_url: str) -> None:
+    """Revisions 0001-0003 are the runner's three steps: the same tables, to the index,
+    check constraint and append-only trigger."""
+    import legacy_schema_runner as legacy
+
+    store = Store(db_url)
+    legacy.upgrade(store._write)
+    with store.engine.connect() as conn:
+        built_by_runner = _schema_snapshot(conn)
+    with store.engine.begin() as conn:
+        reflected = sa.MetaData()
+        reflected.reflect(conn)
+        reflected.drop_all(conn)
+    assert store.upgrade(target=3) == [1, 2, 3]
+    with store.engine.connect() as conn:
+        assert _schema_snapshot(conn) == built_by_runner
+    assert len(built_by_runner["triggers"]) == 4  # UPDATE and DELETE (PostgreSQL: +TRUNCATE)
+    store.close()
 
 
 def test_database_from_a_newer_release_is_not_touched(store: Store) -> None:
     with store.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO schema_version (version, description, applied_at) "
-            "VALUES (99, 'future', CURRENT_TIMESTAMP)"
-        )
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
     with pytest.raises(migrations.SchemaTooNew, match="newer release"):
         Store.open(store.url, seed_dir=None)
+    assert alembic_revision(store) == "0099"
+
+
+def test_database_from_a_newer_pre_alembic_release_is_not_touched(db_url: str) -> None:
+    import legacy_schema_runner as legacy
+
+    old = Store(db_url)
+    legacy.upgrade(old._write)
+    with old.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO schema_version (version, description, applied_at) "
+            "VALUES (4, 'future', CURRENT_TIMESTAMP)"
+        )
+    with pytest.raises(migrations.SchemaTooNew, match="newer release"):
+        Store.open(db_url, seed_dir=None)
+    assert alembic_revision(old) is None
+    old.close()
 
 
 def _write_csv_district(folder: Path) -> None:

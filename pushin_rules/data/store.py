@@ -1,7 +1,8 @@
 """Storage: the district data, append-only decision records and the audit log in one database.
 
 SQLite (a file in a data folder) by default, PostgreSQL for a district; the same schema and the
-same code on both, chosen by one setting (`database_url`). Schema steps live in `migrations.py`.
+same code on both, chosen by one setting (`database_url`). Schema revisions (Alembic) live in
+`migrations/versions/`, one file per change.
 """
 
 from __future__ import annotations
@@ -487,7 +488,7 @@ class Store:
     # ----------------------------------------------------------------- schema
 
     def upgrade(self, target: int | None = None) -> list[int]:
-        """Apply missing schema steps (see migrations.py); return the versions applied."""
+        """Apply missing schema revisions (see migrations/); return the versions applied."""
         applied = migrations.upgrade(self._write, target)
         if applied and max(applied) >= 2:  # the audit table exists from version 2
             with self._write() as conn:

@@ -1,5 +1,5 @@
-"""The trainer's teaching content: the three arrangements compared in the product's own words,
-and the quiz's scoring. Vignettes (the source documents' situations as data) live in `synth.py`.
+"""The trainer: the three arrangements compared, the quiz's questions and scoring, and the
+decision map. The content itself (vignettes, arrangements, quiz) is data in `pushin_rules/content/`.
 """
 
 from __future__ import annotations
@@ -10,117 +10,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pushin_rules import content
+from pushin_rules.content import Arrangement, Vignette
 from pushin_rules.present.words import model_label, split_text
 
-SOURCE_000 = "Push-In Support vs Inclusion Classroom in Education"
-SOURCE_001 = "Push-in vs. Pull-out Services"
-SOURCE_002 = 'Why "Pushing In" Benefits All Learners'
-SOURCE_003 = "What is Push-in vs Pull-out Therapy?"
-SOURCE_LRE = "IDEA, 34 CFR 300.114 (least restrictive environment)"
-SOURCE_STAFFING = "IDEA, 34 CFR 300.116 commentary (placement not based on staffing)"
+# pushin_rules/content/arrangements.toml: the comparison, its notes and the sources cited.
+_ARRANGED = content.arrangements()
+SOURCES: dict[str, str] = _ARRANGED.sources
+SOURCE_000 = SOURCES["000"]
+SOURCE_001 = SOURCES["001"]
+SOURCE_002 = SOURCES["002"]
+SOURCE_003 = SOURCES["003"]
+SOURCE_LRE = SOURCES["lre"]
+SOURCE_STAFFING = SOURCES["staffing"]
 
+ARRANGEMENTS: tuple[Arrangement, ...] = _ARRANGED.arrangements
+HYBRID_NOTE = _ARRANGED.hybrid.note
+HYBRID_SOURCES: tuple[str, ...] = _ARRANGED.hybrid.sources
+STAFFING_NOTE = _ARRANGED.staffing.note
 
-@dataclass(frozen=True)
-class Arrangement:
-    """One way of organising support, for the side-by-side comparison."""
-
-    key: str
-    name: str
-    what_it_is: str
-    offers: tuple[str, ...]
-    costs: tuple[str, ...]
-    fits_when: str
-    sources: tuple[str, ...]
-
-
-ARRANGEMENTS: tuple[Arrangement, ...] = (
-    Arrangement(
-        key="inclusion",
-        name="Inclusion classroom",
-        what_it_is=(
-            "A way of running the whole class: students with and without disabilities learn "
-            "together all day, and the general and special educators plan and teach as a "
-            "team. It describes the classroom, not one service."
-        ),
-        offers=(
-            "Belonging: the student is a full member of the class all day.",
-            "Grade-level lessons for everyone, adapted as they are planned.",
-            "Two educators share responsibility for every student.",
-        ),
-        costs=(
-            "Needs real co-planning time and skilled teamwork every week.",
-            "Takes staff and training for the whole classroom, not one student.",
-        ),
-        fits_when=(
-            "A school builds a classroom for mixed needs; individual services such as speech "
-            "or OT are still delivered push-in or pull-out inside it."
-        ),
-        sources=(SOURCE_000,),
-    ),
-    Arrangement(
-        key="push_in",
-        name="Push-in",
-        what_it_is=(
-            "The provider comes into the general-education classroom and supports the student "
-            "during the lesson. The classroom teacher leads; the specialist works alongside."
-        ),
-        offers=(
-            "The skill is practised where it is used, so it carries over to real routines.",
-            "No lost lesson time and no walk down the hall in front of classmates.",
-            "The teacher sees the strategies and keeps using them between sessions.",
-            "Classmates model language, behaviour and social moves in the moment.",
-        ),
-        costs=(
-            "Less one-to-one focus; a busy room competes for attention.",
-            "Depends on the specialist being free at the right lesson, room by room.",
-            "A crowded room may have no space for a second adult.",
-            "Works only when the two adults find time to plan together.",
-        ),
-        fits_when=(
-            "The goal is tied to the lesson under way, is social, or must generalise, and the "
-            "student can work amid the class."
-        ),
-        sources=(SOURCE_000, SOURCE_001, SOURCE_002, SOURCE_003),
-    ),
-    Arrangement(
-        key="pull_out",
-        name="Pull-out",
-        what_it_is=(
-            "The student leaves class for a therapy room, resource room or another quiet "
-            "space, alone or in a small group, then returns."
-        ),
-        offers=(
-            "A quiet, structured room for focused, explicit practice.",
-            "A higher dose of targeted work in the same minutes.",
-            "Special materials, equipment and privacy (for example articulation drills).",
-            "A place to assess a skill without the class looking on.",
-        ),
-        costs=(
-            "The student misses whatever the class is doing, often core lessons.",
-            "Some students feel singled out and resist leaving, which wastes sessions.",
-            "A skill learned in a quiet room may not show up in class without planned carry-over.",
-            "Every pull-out minute counts against time in the regular class (LRE).",
-        ),
-        fits_when=(
-            "The student needs intensive, explicit practice, a quiet room or special "
-            "equipment, and progress stalls in class."
-        ),
-        sources=(SOURCE_001, SOURCE_002, SOURCE_003, SOURCE_LRE),
-    ),
-)
-
-HYBRID_NOTE = (
-    "Hybrid is not a vague middle: it splits a service's weekly minutes into whole sessions in "
-    "class and whole sessions out of class, for example intensive drill in a quiet room and "
-    "practice of the same skill during the lesson."
-)
-HYBRID_SOURCES: tuple[str, ...] = (SOURCE_001, SOURCE_003)
-
-STAFFING_NOTE = (
-    "Staffing, co-planning time and a crowded room make a plan harder to run, but the law does "
-    "not allow them to decide where a service happens. The engine shows them as feasibility "
-    "notes beside the recommendation, never inside it."
-)
+# pushin_rules/content/quiz.toml: the quiz's questions in order, as (vignette key, service index).
+QUIZ: tuple[tuple[str, int], ...] = content.quiz()
 
 
 @dataclass(frozen=True)
@@ -184,7 +94,7 @@ class QuizTally:
         )
 
 
-def vignette_services(vignette: Any) -> list[Any]:
+def vignette_services(vignette: Vignette) -> list[Any]:
     """A trainer vignette's services as `models.Service` (ids built from the vignette key)."""
     from pushin_rules.models import Service
 
@@ -206,7 +116,7 @@ def vignette_services(vignette: Any) -> list[Any]:
     return out
 
 
-def vignette_title(vignette: Any, deidentified: bool) -> str:
+def vignette_title(vignette: Vignette, deidentified: bool) -> str:
     """'Case A: Theo Brennan, grade 2' (the name left out in de-identified mode)."""
     case = f"Case {vignette.key.upper()}"
     if deidentified:

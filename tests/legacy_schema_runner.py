@@ -1,8 +1,8 @@
-"""Versioned schema steps for the store: an ordered list, each applied once in its own transaction.
+"""The hand-written schema runner the store used before Alembic, kept verbatim as a test fixture.
 
-A database remembers the steps it has had in `schema_version`. A later release appends steps;
-it never edits one that has shipped, so each step's tables are written out here as they were
-when the step was made (not imported from the current table definitions in `store.py`).
+Tests run it to build the databases earlier releases made (its `schema_version` table, versions
+1-3) and check that the Alembic migrations recognise and stamp them without touching their data.
+Never imported by the product.
 """
 
 from __future__ import annotations
