@@ -236,92 +236,10 @@ def _v3_history_indexes(conn: Connection) -> None:
     conn.exec_driver_sql("CREATE INDEX ix_audit_log_at ON audit_log (at)")
 
 
-def _v4_team_work(conn: Connection) -> None:
-    """The team's own work: rating versions and probes (append-only), the service log, a
-    service's `rated` flag, and the rating version each decision was made on.
-
-    Every service already stored was rated (the CSV contract required ratings until now), so
-    each gets its ratings as version 1, recorded by the upgrade."""
-    meta = sa.MetaData()
-    settings = "('push_in', 'pull_out')"
-    true = "TRUE" if conn.dialect.name == "postgresql" else "1"
-    conn.exec_driver_sql(f"ALTER TABLE services ADD COLUMN rated BOOLEAN NOT NULL DEFAULT {true}")
-    conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN rating_version_id INTEGER")
-    # The existing table, named only so the foreign key below resolves (create_all skips it).
-    sa.Table("services", meta, sa.Column("service_id", sa.Text, primary_key=True))
-    # One row per service, date and setting (the merge key); district data like progress.
-    sa.Table(
-        "service_log",
-        meta,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("service_id", sa.Text, sa.ForeignKey("services.service_id"), nullable=False),
-        sa.Column("date", sa.Date, nullable=False),
-        sa.Column("setting", sa.Text, nullable=False),
-        sa.Column("minutes", sa.Integer, nullable=False),
-        sa.Column("status", sa.Text, nullable=False),
-        _text("reason"),
-        sa.Column("pos", sa.Integer, nullable=False),
-        sa.Index("ux_service_log_key", "service_id", "date", "setting", unique=True),
-        sa.CheckConstraint(f"setting IN {settings}", name="ck_service_log_setting"),
-        sa.CheckConstraint("status IN ('delivered', 'missed')", name="ck_service_log_status"),
-        sa.CheckConstraint("minutes > 0", name="ck_service_log_minutes"),
-        sa.CheckConstraint("(status = 'missed') = (reason <> '')", name="ck_service_log_reason"),
-    )
-    # No foreign keys to services or goals: like decisions, the team's work survives a
-    # replace-import that drops a service or a goal.
-    sa.Table(
-        "rating_versions",
-        meta,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("service_id", sa.Text, nullable=False),
-        *(sa.Column(name, sa.SmallInteger, nullable=False) for name in FACTOR_COLUMNS_V1),
-        sa.Column("recorded_by", sa.Text, nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("source", sa.Text, nullable=False),  # worksheet, import, schema upgrade
-        sa.Column("meeting_date", sa.Date, nullable=True),
-        sa.Column("decision_id", sa.Integer, nullable=True),
-        _text("note"),
-        sa.CheckConstraint(
-            " AND ".join(f"{name} BETWEEN 0 AND 3" for name in FACTOR_COLUMNS_V1),
-            name="ck_rating_versions_range",
-        ),
-        sa.Index("ix_rating_versions_service", "service_id", "id"),
-    )
-    sa.Table(
-        "probes",
-        meta,
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("goal_id", sa.Text, nullable=False),
-        sa.Column("date", sa.Date, nullable=False),
-        sa.Column("score", sa.Double, nullable=False),
-        _text("setting"),
-        sa.Column("recorded_by", sa.Text, nullable=False),
-        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
-        _text("note"),
-        # A probe is corrected at most once: the history is a chain, never a fork.
-        sa.Column("corrects", sa.Integer, sa.ForeignKey("probes.id"), unique=True),
-        sa.CheckConstraint("setting IN ('', 'push_in', 'pull_out')", name="ck_probes_setting"),
-        sa.Index("ix_probes_goal", "goal_id", "date"),
-    )
-    meta.create_all(conn)
-    for table in ("rating_versions", "probes"):
-        _append_only(conn, table)
-    columns = ", ".join(FACTOR_COLUMNS_V1)
-    conn.execute(
-        sa.text(
-            f"INSERT INTO rating_versions (service_id, {columns}, recorded_by, recorded_at, "  # noqa: S608
-            f"source, note) SELECT service_id, {columns}, 'system', :at, 'schema upgrade', "
-            "'ratings stored before versions were kept' FROM services ORDER BY pos"
-        ),
-        {"at": dt.datetime.now(dt.UTC)},
-    )
-
-
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "district tables", _v1_district),
     Migration(2, "decision records and audit log (append-only)", _v2_decisions_and_audit),
     Migration(3, "indexes for decision history", _v3_history_indexes),
-    Migration(4, "rating versions, probes, service log", _v4_team_work),
 )
 LATEST = MIGRATIONS[-1].version
 

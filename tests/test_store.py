@@ -5,6 +5,7 @@ decisions, corrections and schema upgrades."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import os
 import signal
@@ -776,7 +777,7 @@ def test_database_made_before_alembic_is_stamped_with_its_data_intact(
             "case_manager, pos) VALUES ('S1', 'Old Student', '4', 'A', '', '', 0)"
         )
     if legacy_version >= 2:
-        old.record_decision(decision(student_id="S1", service_id="GONE"))
+        _legacy_decision(old, decision(student_id="S1", service_id="GONE"))
     with old.engine.connect() as conn:
         legacy_rows = conn.exec_driver_sql(
             "SELECT version, description, applied_at FROM schema_version ORDER BY version"
@@ -798,7 +799,7 @@ def test_database_made_before_alembic_is_stamped_with_its_data_intact(
                 == legacy_rows
             )
         log = store.audit_log()  # newest first
-        if legacy_version == 3:  # nothing to apply: stamped only, not even an audit line
+        if legacy_version == migrations.LATEST:  # nothing to apply: stamped only, no audit
             pd.testing.assert_frame_equal(log, audit_before)
         else:
             assert log["action"].tolist()[0] == "schema_upgrade"
@@ -813,6 +814,21 @@ def test_database_made_before_alembic_is_stamped_with_its_data_intact(
         ):
             conn.exec_driver_sql("DELETE FROM audit_log")
         assert store.upgrade() == []
+
+
+def _legacy_decision(store: Store, given: DecisionInput) -> None:
+    """A decision as the runner-era release wrote it (today's writer also notes the rating
+    version, a table such a database does not have yet), with its audit line."""
+    row = given.model_dump(mode="python")
+    row["recommendation"] = given.recommendation.value
+    row["decided_model"] = given.decided_model.value  # type: ignore[union-attr]
+    row["explanation"] = json.dumps(given.explanation)
+    row["attendees"] = json.dumps(given.attendees)
+    row["recorded_at"] = dt.datetime.now(dt.UTC)
+    table = sa.table("decisions", *(sa.column(name) for name in row))
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(table).values(**row))
+        store._audit(conn, given.recorded_by, "record_decision", "decision (legacy)")
 
 
 def _schema_snapshot(conn: sa.Connection) -> dict:
