@@ -59,6 +59,7 @@ message = st.session_state.pop(SAVED_KEY, None)
 if message:
     st.success(message)
 
+team_work.saved_message()
 if not recommendations:
     st.info("This student has no services in the district data.")
 
@@ -200,6 +201,8 @@ for rec in recommendations:
                     st.markdown("*" + privacy.escape_markdown(item.description) + "*")
                 st.vega_lite_chart(spec, width="stretch")
                 st.markdown(privacy.escape_markdown(words.plain_progress(item.analysis)))
+        team_work.rating_worksheet(rec.service_id, "meeting")
+        team_work.rating_history(rec.service_id)
         if editor:
             decision_form(rec)
 

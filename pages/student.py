@@ -57,6 +57,7 @@ if lre is not None:
             st.page_link("pages/meeting.py", label="Meeting view", icon=":material/groups:")
             st.page_link("pages/what_if.py", label="What-if", icon=":material/tune:")
 
+team_work.saved_message()
 if not recommendations:
     st.info("This student has no services in the district data.")
 
@@ -125,6 +126,8 @@ for rec in recommendations:
                 team_work.phase_fidelity_captions(
                     rec.service_id, rec.minutes_per_week, item.analysis
                 )
+                team_work.probe_entry(item.goal.goal_id)
+        team_work.service_tools(rec.service_id, "student")
 
 st.subheader("Decisions recorded for this student", anchor=False)
 history = decision_log.decisions_table(

@@ -898,15 +898,19 @@ class Store:
     ) -> TableCounts:
         """Merge session rows into the service log by (service_id, date, setting), validated
         like service_log.csv; all rows or none."""
-        from pushin_rules.data.contract import SERVICE_LOG
-        from pushin_rules.data.loader import _check_service_log, _read
-
         frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
         frame = frame.astype(object).where(frame.notna(), "")
         if "date" in frame:
             frame["date"] = frame["date"].map(_day)
+        return self.import_service_log(frame.to_csv(index=False), actor=actor)
+
+    def import_service_log(self, content: bytes | str, *, actor: str) -> TableCounts:
+        """Merge a service_log.csv (its bytes or text) into the stored log; all rows or none."""
+        from pushin_rules.data.contract import SERVICE_LOG
+        from pushin_rules.data.loader import _check_service_log, _read
+
         problems: list[Problem] = []
-        parsed = _read(SERVICE_LOG, frame.to_csv(index=False), problems, [])
+        parsed = _read(SERVICE_LOG, content, problems, [])
         if parsed is not None and not problems:
             _check_service_log(parsed, problems)
         if parsed is not None and not problems:
