@@ -52,3 +52,15 @@ def test_a_bad_rating_is_reported_once_not_as_half_rated_too() -> None:
     with pytest.raises(DistrictError) as caught:
         parse_district(services("3,9,,,,,,,,,"))
     assert [(p.row, p.column) for p in caught.value.problems] == [(2, "distraction_sensitivity")]
+
+
+def test_export_writes_an_unrated_service_as_the_file_had_it() -> None:
+    from pushin_rules.present import exchange
+
+    district = parse_district(services(",,,,,,,,1,,", "3,2,1,0,0,0,0,1,0,0,0"))
+    frames = exchange.district_export_frames(district)
+    files = {name: exchange.to_csv_text(frame) for name, frame in frames.items()}
+    assert "rated" not in files["services.csv"].splitlines()[0].split(",")
+    again = parse_district(files).services
+    assert again["rated"].tolist() == [False, True]
+    assert again.loc[1, "intensity"] == 3 and again.loc[0, "staffing_limit"] == 1
