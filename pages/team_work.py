@@ -49,7 +49,6 @@ def meeting_fidelity_line(service_id: str) -> None:
 def caseload_fidelity(labels: pd.Series) -> None:
     """Caseload: services under 80% fidelity, make-up minutes owed, and the table."""
     table = fidelity_table()
-    district = common.district()
     st.subheader("Service fidelity", anchor=False)
     logged = table[table["fidelity_percent"].notna()]
     if logged.empty:
@@ -76,11 +75,11 @@ def caseload_fidelity(labels: pd.Series) -> None:
     cols[2].metric("Services without a log", f"{len(table) - len(logged):,}")
     only = st.toggle(f"Only services under {watch:g}%", value=True, key="tw_fidelity_under")
     shown = under if only else logged
-    students = district.students.set_index("student_id")["name"]
-    names = shown["student_id"].map(labels).fillna(shown["student_id"].map(students))
+    # The labels are the names, or their stand-ins in de-identified mode: never the raw name.
+    names = shown["student_id"].map(labels).fillna(shown["student_id"])
     view = pd.DataFrame(
         {
-            "student": names.astype(object).fillna(shown["student_id"]).to_numpy(),
+            "student": names.astype(object).to_numpy(),
             "service": shown["service"].map(words.service_label).to_numpy(),
             "fidelity_percent": shown["fidelity_percent"].astype(float).to_numpy(),
             "delivered_minutes": shown["delivered_minutes"].astype(float).to_numpy(),
