@@ -468,6 +468,9 @@ def service_log_import() -> None:
         "status, reason): rows with the same service, date and setting are updated, new ones "
         "added. A file with any problem changes nothing."
     )
+    # Behind a switch: the district upload above stays the page's only file input until asked.
+    if not st.toggle("Merge a service_log.csv into the stored log", key="tw_log_toggle"):
+        return
     upload = st.file_uploader("service_log.csv", type=["csv"], key="tw_log_upload")
     if upload is not None and st.button("Import the service log", key="tw_log_import"):
         try:

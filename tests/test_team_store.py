@@ -254,3 +254,19 @@ def test_upgrade_from_version_3_gives_stored_services_a_first_rating_version(db_
         assert version.source == "schema upgrade"
         assert version.ratings["intensity"] == 2 and version.ratings["generalization"] == 3
         assert bool(store.load_district().services["rated"].iloc[0]) is True
+
+
+def test_a_service_log_file_merges_whole_or_not_at_all(team: Store) -> None:
+    good = (
+        "\ufeffservice_id,date,setting,minutes,status,reason\r\n"
+        "S1,2026-09-14,pull_out,25,delivered,\r\n"
+        "S2,2026-09-15,push_in,30,missed,school_closed\r\n"
+    ).encode()
+    counts = team.import_service_log(good, actor="admin")
+    assert (counts.inserted, counts.updated) == (1, 1)
+    before = team.load_district().service_log
+    bad = good + b"S1,2026-09-16,push_in,30,missed,\r\n"
+    with pytest.raises(EntryError, match=r"service_log\.csv, row 4, column reason"):
+        team.import_service_log(bad, actor="admin")
+    pd.testing.assert_frame_equal(team.load_district().service_log, before)
+    assert team.audit_log()["action"].iloc[0] == "add_service_log"
