@@ -7,10 +7,97 @@ import streamlit as st
 
 from pages import common, team_work
 from pushin_rules.data.loader import load_district, parse_district
-from pushin_rules.errors import DistrictError
+from pushin_rules.errors import DistrictError, InputError
 from pushin_rules.present import access, decision_log, exchange, privacy
 
 RESULT_KEY = "data_import_result"
+
+
+# ---- IEP-system exports (issue 16): SEIS files are recognised by their header row, shown as
+# a preview (what will and will not be imported, with the report) and imported only when the
+# user confirms, through the same checked, all-or-nothing path as any district.
+SEIS_PREVIEW_KEY = "data_seis_preview"
+
+
+def _seis_upload(raw: list[tuple[str, bytes]]) -> bool:
+    """Hold a preview when the uploads are SEIS exports; False when they are not."""
+    import datetime as dt
+
+    from pushin_rules.data.importers import seis
+
+    found = seis.recognise_files(dict(raw))
+    if not found:
+        st.session_state.pop(SEIS_PREVIEW_KEY, None)  # a plain district upload replaces it
+        return False
+    rosters = [k for k in ("iep_dates", "student_goals") if k in found]
+    if "deliveries" not in found or not rosters:
+        have = ", ".join(f"{name} ({seis.KIND_LABELS[k]})" for k, (name, _) in found.items())
+        need = "a roster (IEP Dates or Student Goals)" if "deliveries" in found else "Deliveries"
+        st.session_state[SEIS_PREVIEW_KEY] = {
+            "error": f"Found {have}; upload {need} with it, together."
+        }
+        return True
+    try:
+        result = seis.import_seis(found["deliveries"], found[rosters[0]], dt.date.today())
+    except InputError as error:
+        st.session_state[SEIS_PREVIEW_KEY] = {"error": str(error)}
+    else:
+        st.session_state[SEIS_PREVIEW_KEY] = {"result": result}
+    return True
+
+
+def _seis_preview():
+    """Show the held SEIS preview; on "Import", the checked district (or its problems)."""
+    held = st.session_state.get(SEIS_PREVIEW_KEY)
+    if not held:
+        return None, None
+    st.markdown("**SEIS exports: what will be imported**")
+    if "error" in held:
+        st.error(privacy.escape_markdown(held["error"]))  # it quotes file names and cells
+        st.session_state.pop(SEIS_PREVIEW_KEY, None)
+        return None, None
+    result = held["result"]
+    report = result.report
+    skipped = int((report["outcome"] == "skipped").sum())
+    with st.container(horizontal=True):
+        st.metric("Students", f"{len(result.students):,}")
+        st.metric("Schools", f"{len(result.schools):,}")
+        st.metric("Services", f"{len(result.services):,}")
+        st.metric("Rows not imported", f"{skipped:,}")
+        st.metric("Imported with a note", f"{len(report) - skipped:,}")
+    st.caption(
+        "Nothing is stored yet. Need ratings arrive empty (not rated); the team rates each "
+        "service before it gets a recommendation."
+    )
+    if len(report):
+        st.dataframe(
+            report,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "file": "File",
+                "row": st.column_config.NumberColumn("Row", format="%d"),
+                "what": "What",
+                "why": st.column_config.TextColumn("Why", width="large"),
+                "outcome": "Outcome",
+            },
+        )
+    with st.container(horizontal=True):
+        confirm = st.button("Import these students and services", type="primary")
+        discard = st.button("Discard")
+    if discard:
+        st.session_state.pop(SEIS_PREVIEW_KEY, None)
+        st.rerun()
+    if not confirm:
+        return None, None
+    st.session_state.pop(SEIS_PREVIEW_KEY, None)
+    try:
+        return parse_district(result.files(), source=f"SEIS export ({result.source})"), None
+    except DistrictError as error:
+        return None, error
+
+
+# ---- end of IEP-system exports
 
 common.page_header(
     "Data",
@@ -47,6 +134,11 @@ else:
         "valid. Required: students.csv and services.csv. Optional: schools.csv, "
         "providers.csv, goals.csv, progress.csv."
     )
+    st.caption(
+        "Exports of SEIS (Deliveries with IEP Dates or Student Goals) are recognised by their "
+        "header row, whatever their names: you see what will be imported, and every row that "
+        "will not be and why, before anything is stored."
+    )
     mode = st.radio(
         "How to load",
         options=["replace", "merge"],
@@ -81,7 +173,9 @@ else:
     candidate = None
     failure: DistrictError | None = None
     upload_notes: list[str] = []
-    if submitted_upload:
+    if submitted_upload and _seis_upload([(u.name, u.getvalue()) for u in uploads or []]):
+        pass  # SEIS exports: previewed below, imported on confirmation
+    elif submitted_upload:
         files, upload_notes = exchange.uploaded_files((u.name, u.getvalue()) for u in uploads or [])
         try:
             candidate = parse_district(files, source="uploaded files")
@@ -92,6 +186,8 @@ else:
             candidate = load_district(folder.strip())
         except DistrictError as error:
             failure = error
+    if candidate is None and failure is None:
+        candidate, failure = _seis_preview()
     if candidate is not None:
         try:
             # All or nothing: a district the database refuses (a merge that breaks a

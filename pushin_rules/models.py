@@ -67,6 +67,20 @@ IMPLEMENTATION_FACTORS: tuple[str, ...] = (
 )
 FACTORS: tuple[str, ...] = NEED_FACTORS + IMPLEMENTATION_FACTORS
 
+# Where the skill of a service lives (services.csv `natural_setting`; empty = classroom).
+# "Push-in" for such a service means working in that setting, with classmates around; LRE
+# counts those minutes inside the regular environment.
+NATURAL_SETTINGS: tuple[str, ...] = (
+    "classroom",
+    "pe",
+    "playground",
+    "lunchroom",
+    "hallway",
+    "bathroom",
+    "community",
+)
+SECONDARY_FROM_GRADE = 6  # grades 6-12 are weighed as secondary school (rules.toml [secondary])
+
 DEFAULT_MINUTES_PER_DAY = 365
 DEFAULT_DAYS_PER_WEEK = 5
 
@@ -122,6 +136,14 @@ class Service(_Record):
     group_size: int = Field(default=1, ge=1, le=50)
     current_model: DeliveryModel | None = None
     current_push_in_minutes: int | None = Field(default=None, ge=0)
+    # Where the skill lives ("" = classroom); see NATURAL_SETTINGS.
+    natural_setting: str = ""
+    # The student's grade (K, 1-12) when known: grades 6-12 are weighed as secondary school.
+    # Not a services.csv column: the district pipeline takes it from students.csv.
+    grade: str | None = None
+    # False when the team has not rated any need yet (every rating cell empty): the engine
+    # then recommends nothing (`not_rated`) instead of reading the zeros as ratings.
+    rated: bool = True
 
     intensity: Rating = Rating.none
     distraction_sensitivity: Rating = Rating.none
@@ -134,6 +156,26 @@ class Service(_Record):
     staffing_limit: Rating = Rating.none
     collaboration_limit: Rating = Rating.none
     classroom_crowding: Rating = Rating.none
+
+    @field_validator("natural_setting")
+    @classmethod
+    def _natural_setting(cls, value: str) -> str:
+        value = value.lower()
+        if value and value not in NATURAL_SETTINGS:
+            raise ValueError(
+                "natural_setting must be empty or one of " + ", ".join(NATURAL_SETTINGS)
+            )
+        return value
+
+    @field_validator("grade")
+    @classmethod
+    def _service_grade(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        value = value.upper().lstrip("0") or "0"
+        if value not in GRADES:
+            raise ValueError("grade must be K or 1-12")
+        return value
 
     @model_validator(mode="after")
     def _minutes_fit(self) -> Service:

@@ -15,6 +15,7 @@ from pushin_rules.models import Goal, ProgressPoint
 from pushin_rules.present.charts.progress_graph import (
     AIMLINE_DASH,
     AIMLINE_NAME,
+    PHASE_AIMLINE_NAME,
     PROJECTION_NAME,
     SETTING_STYLE,
     chart_png,
@@ -106,7 +107,9 @@ def test_aimline_dashed_trend_solid_in_another_colour(spec: dict) -> None:
     colour = lines["encoding"]["color"]["scale"]
     dashes = dict(zip(dash["domain"], dash["range"], strict=True))
     colours = dict(zip(colour["domain"], colour["range"], strict=True))
-    trend = "Trend (least squares)"
+    # Ten pull-out weeks then eight push-in weeks: the verdict rests on the newest phase, so
+    # its own aimline and trend are drawn (Theil-Sen, the shipped default).
+    trend = "Trend of the newest phase (Theil-Sen)"
     assert dashes[AIMLINE_NAME] == AIMLINE_DASH
     assert dashes[trend] == [1, 0]
     assert colours[AIMLINE_NAME] != colours[trend]
@@ -117,7 +120,12 @@ def test_aimline_dashed_trend_solid_in_another_colour(spec: dict) -> None:
     assert (aim[0]["score"], aim[-1]["score"]) == (21.5, 60)
     assert aim[-1]["date"].startswith("2026-05-29")
     fitted = [r for r in data if r["line"] == trend]
-    assert fitted[0]["score"] == pytest.approx(20, abs=0.01)  # the scores lie on 20 + 1.5 x
+    # The scores lie on 20 + 1.5 x: the phase's trend starts at week 10 (10 Nov) at 35.
+    assert fitted[0]["date"].startswith("2025-11-10")
+    assert fitted[0]["score"] == pytest.approx(35, abs=0.01)
+    phase_aim = [r for r in data if r["line"] == PHASE_AIMLINE_NAME]
+    # From the phase's baseline median(35, 36.5, 38) = 36.5 on 10 Nov to the target 60.
+    assert (phase_aim[0]["score"], phase_aim[-1]["score"]) == (36.5, 60)
 
 
 def test_target_marked_at_the_target_date(spec: dict) -> None:
@@ -232,3 +240,74 @@ def test_no_streamlit_in_the_package_modules() -> None:
         text = Path(module.__file__).read_text(encoding="utf-8")
         assert "import streamlit" not in text
         assert "from streamlit" not in text
+
+
+def line_rows(spec: dict) -> list[dict]:
+    (lines,) = [layer for layer in layers_of(spec, "line") if "strokeDash" in layer["encoding"]]
+    return rows(spec, lines)
+
+
+def test_projection_stops_at_100_percent() -> None:
+    # 30 + 6 x percent accuracy over six weeks: the straight projection would read 210% on
+    # the target date (week 39); it ends where it meets 100, at week (100 - 30) / 6 = 11.67
+    # = 81.67 days after 1 Sep 2025, rounded to 82 days -> 22 Nov 2025.
+    the_goal = goal(measure="percent accuracy", target=95)
+    spec = build(the_goal, points([None] * 6, [30 + 6 * i for i in range(6)]))
+    data = line_rows(spec)
+    assert max(r["score"] for r in data) == 100
+    projection = [r for r in data if r["line"] == PROJECTION_NAME]
+    assert projection[-1]["score"] == 100
+    assert projection[-1]["date"].startswith("2025-11-22")
+
+
+def test_count_projection_never_below_zero() -> None:
+    # 12 - 2 x incidents: the projection would reach -64 by the target date; it stops at 0.
+    the_goal = goal(measure="incidents needing adult help", direction="decrease", target=1)
+    spec = build(the_goal, points([None] * 6, [12 - 2 * i for i in range(6)]))
+    data = line_rows(spec)
+    assert min(r["score"] for r in data) == 0
+    # 12 - 2 x = 0 at week 6 = 13 Oct 2025.
+    projection = [r for r in data if r["line"] == PROJECTION_NAME]
+    assert projection[-1]["date"].startswith("2025-10-13")
+
+
+def test_phase_rate_labels_do_not_overlap() -> None:
+    # Phases of 6, 2, 2 and 6 weeks: the second and third start a fortnight apart, far less
+    # than a label's width on a 760-pixel plot, so they go on different rows.
+    settings = ["pull_out"] * 6 + ["push_in"] * 2 + ["pull_out"] * 2 + ["push_in"] * 6
+    spec = build(goal(), points(settings))
+    (labels,) = [
+        layer
+        for layer in layers_of(spec, "text")
+        if any("per week" in str(r.get("label", "")) for r in rows(spec, layer))
+    ]
+    placed = rows(spec, labels)
+    assert len(placed) == 4
+    heights = [r["y"] for r in placed]
+    assert heights[1] != heights[2]
+    assert heights[0] == max(heights)  # the first label sits on the lowest row
+    png = chart_png(
+        progress_chart(goal(), points(settings), analyse_goal(goal(), points(settings))), scale=1
+    )
+    assert png[:4] == b"\x89PNG"
+
+
+def test_family_wording_has_no_jargon() -> None:
+    the_goal, the_points = goal(), points(MID_YEAR)
+    analysis = analyse_goal(the_goal, the_points)
+    spec = progress_chart(the_goal, the_points, analysis, wording="family").to_dict()
+    subtitle = " ".join(spec["title"]["subtitle"])
+    names = {r["line"] for r in line_rows(spec)}
+    for text in (subtitle, *names):
+        for word in ("aimline", "four-point", "ROI", "G-9", "Theil", "least squares"):
+            assert word.lower() not in text.lower(), (word, text)
+    assert "Goal line since the support changed" in names
+    # Each line keeps its look under its family name: the goal line is black and dashed.
+    (lines,) = [layer for layer in layers_of(spec, "line") if "strokeDash" in layer["encoding"]]
+    colour = lines["encoding"]["color"]["scale"]
+    dash = lines["encoding"]["strokeDash"]["scale"]
+    family_aim = "Goal line: where the scores should be"
+    assert dict(zip(colour["domain"], colour["range"], strict=True))[family_aim] == "#000000"
+    assert dict(zip(dash["domain"], dash["range"], strict=True))[family_aim] == AIMLINE_DASH
+    with pytest.raises(ValueError, match="unknown wording"):
+        progress_chart(the_goal, the_points, analysis, wording="legal")

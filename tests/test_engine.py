@@ -1,6 +1,7 @@
-"""The engine, rule by rule, on services small enough to check by hand.
+"""The engine, rule by rule, on services small enough to check by hand: rule set 1.0.0, kept so
+decisions recorded under it rescore exactly as they were made (2.0.0: test_engine_v2.py).
 
-Shipped weights: intensity 1.5, distraction_sensitivity 1, specialized_setting 1.25, every
+1.0.0 weights: intensity 1.5, distraction_sensitivity 1, specialized_setting 1.25, every
 push-in factor 1. Thresholds: min_pull_out_points 2, close_call_margin 1.5, clear_margin 4.
 """
 
@@ -21,13 +22,13 @@ from pushin_rules.decide.engine import (
     score_frame,
     service_frame,
 )
-from pushin_rules.decide.rules import RuleSet, load_rules
+from pushin_rules.decide.rules import RuleSet, load_rules_version
 from pushin_rules.models import FACTORS, Service
 
 
 @pytest.fixture(scope="module")
 def rules() -> RuleSet:
-    return load_rules()
+    return load_rules_version("1.0.0")
 
 
 def make(service_id: str = "S1", minutes: int = 60, session: int = 30, **ratings: int) -> Service:

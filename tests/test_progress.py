@@ -27,7 +27,10 @@ from pushin_rules.errors import RulesError
 from pushin_rules.models import Goal, ProgressPoint
 
 START = dt.date(2025, 9, 1)  # a Monday
-RULES = default_settings()
+# The hand computations below are least squares unless a test names another method (the
+# shipped default is Theil-Sen; its own hand-computed tests are further down).
+SHIPPED = default_settings()
+RULES = ProgressSettings.from_table({**SHIPPED.model_dump(), "default_trend": "ols"})
 
 
 def day(offset: int) -> dt.date:
@@ -65,6 +68,7 @@ def weekly(goal_id: str, scores: list[float], setting: str = "", step: int = 7) 
 
 
 def one(goal: dict, points: list[tuple], **kwargs: object) -> pd.Series:
+    kwargs.setdefault("settings", RULES)
     frame = goal_summary(make_district([goal], points), **kwargs)
     assert len(frame) == 1
     return frame.iloc[0]
@@ -141,15 +145,21 @@ def test_ols_slope_and_flatter_trend_means_change() -> None:
 
 def test_parallel_trend_continues_and_likelihood_by_hand() -> None:
     # Same scores; target 23 on day 70: needed (23 - 11) / 10 = 1.2 = the trend -> continue.
-    # The four-point rule disagrees (aimline 13.4, 14.6, 15.8, 17 at x = 2..5, scores below)
-    # and is reported beside it; the trend-line rule decides.
+    # The four-point rule disagrees (aimline 13.4, 14.6, 15.8, 17 at x = 2..5, scores below):
+    # the verdict is review, with both rules stated (issue 13: no "on track" beside "last 4
+    # scores all below the aimline").
     rules = ProgressSettings.from_table({**RULES.model_dump(), "likelihood_min_weeks": 5})
     row = one(
         {"goal_id": "G", "target": 23, "target_date": day(70)}, weekly("G", SIX), settings=rules
     )
     assert row["trend_rule"] == "continue"
-    assert row["decision"] == "continue"
     assert row["four_point"] == "change"
+    assert row["decision"] == "review"
+    assert row["decision_detail"] == (
+        "review: the four-point rule says change (last 4 scores all below the aimline: "
+        "off track) but the trend rule says continue (trend +1.20 per week vs +1.20 needed: "
+        "parallel to the aimline (within 15%))"
+    )
     # Likelihood: Syy = 9+1+4+1+4+9 = 28; RSS = Syy - slope * Sxy = 28 - 1.2 * 21 = 2.8;
     # s^2 = 2.8 / (6 - 2) = 0.7; se at x0 = 10: sqrt(0.7 * (1/6 + (10 - 2.5)^2 / 17.5))
     # = sqrt(0.7 * 3.380952) = 1.538397; z = (22 - 23) / 1.538397 = -0.650027;
@@ -454,7 +464,7 @@ def test_single_phase_matches_the_whole_trend() -> None:
     district = make_district(
         [{"goal_id": "G", "target": 30, "target_date": day(70)}], weekly("G", SIX, "push_in")
     )
-    row = goal_summary(district).iloc[0]
+    row = goal_summary(district, RULES).iloc[0]
     assert row["phases"] == 1
     assert row["last_phase_roi"] == pytest.approx(row["trend_roi"])
     assert row["previous_phase_setting"] == ""
@@ -511,7 +521,7 @@ def test_phase_summary_of_every_goal() -> None:
 def test_service_progress_takes_the_most_urgent_decision() -> None:
     summary = pd.DataFrame(
         {
-            "service_id": ["S1", "S1", "S2", "S2", "S3", "S3", "S4"],
+            "service_id": ["S1", "S1", "S2", "S2", "S3", "S3", "S4", "S5", "S5", "S6", "S6"],
             "decision": [
                 "continue",
                 "raise_goal",
@@ -520,16 +530,23 @@ def test_service_progress_takes_the_most_urgent_decision() -> None:
                 "raise_goal",
                 "insufficient_data",
                 "insufficient_data",
+                "review",
+                "continue",
+                "goal_met",
+                "insufficient_data",
             ],
         }
     )
     out = service_progress(summary)
     assert out.index.name == "service_id"
+    # Most urgent first: change, review, continue, raise_goal, goal_met, insufficient_data.
     assert out["progress_decision"].to_dict() == {
         "S1": "continue",
         "S2": "change",
         "S3": "raise_goal",
         "S4": "insufficient_data",
+        "S5": "review",
+        "S6": "goal_met",
     }
     assert out.loc["S2", "goals"] == 2
     assert out.loc["S2", "change"] == 1
@@ -548,8 +565,10 @@ def test_service_progress_from_a_summary() -> None:
         ],
         weekly("G1", SIX) + weekly("G2", SIX),
     )
-    out = service_progress(goal_summary(district))
-    # G1 change, G2 raise_goal -> SV1 change; G3 has no scores -> SV2 insufficient_data.
+    out = service_progress(goal_summary(district, RULES))
+    # G1 change; G2 review (trend 1.2 steeper than the needed 0.5, four-point mixed: the rules
+    # disagree) -> SV1 change; G3 has no scores -> SV2 insufficient_data.
+    assert out.loc["SV1", "review"] == 1
     assert out["progress_decision"].to_dict() == {"SV1": "change", "SV2": "insufficient_data"}
 
 
@@ -562,7 +581,9 @@ def test_default_settings_read_the_rules_file() -> None:
 
     text = resources.files("pushin_rules.decide").joinpath("rules.toml").read_text(encoding="utf-8")
     table = tomllib.loads(text)["progress"]
-    assert RULES.model_dump() == {k: table[k] for k in RULES.model_dump()}
+    assert ProgressSettings.from_table(table) == SHIPPED
+    assert set(SHIPPED.model_dump()) == set(table)
+    assert SHIPPED.default_trend == "theil_sen"
 
 
 @pytest.mark.parametrize(
@@ -625,7 +646,7 @@ def test_analyse_goal_matches_summary_and_aimline_helpers() -> None:
         ProgressPoint(goal_id="G", date=day(7 * i), score=s, setting="pull_out")
         for i, s in enumerate(SIX)
     ]
-    analysis = analyse_goal(goal, points)
+    analysis = analyse_goal(goal, points, RULES)
     assert analysis.baseline == 11
     assert analysis.trend_roi == pytest.approx(1.2)
     assert analysis.decision == "change"
@@ -711,11 +732,176 @@ def test_single_goal_equals_batch(goals: list[dict], trend: str) -> None:
             "push_in_roi",
             "pull_out_points",
             "pull_out_roi",
+            "judged_roi",
+            "judged_points",
+            "setting_nap",
+            "level",
         ):
             expected = float(row[field])
             got = float(getattr(single, field))
             assert (math.isnan(expected) and math.isnan(got)) or expected == got, field
         for field in ("four_point", "trend_rule", "decision", "likelihood_text", "last_setting"):
             assert row[field] == getattr(single, field), field
-        for field in ("four_point_detail", "trend_detail"):
+        for field in (
+            "four_point_detail",
+            "trend_detail",
+            "decision_detail",
+            "reliability",
+            "compare_detail",
+            "carry_over_gap",
+        ):
             assert row[field] == getattr(single, field), field
+        # One verdict: never "on track" beside rules or a likelihood that say otherwise, never
+        # "change" for a goal whose latest scores are at its target.
+        settings_ = default_settings()
+        if row["decision"] in ("continue", "raise_goal", "change"):
+            assert row["four_point"] == row["trend_rule"] == row["decision"]
+        likelihood = row["likelihood"]
+        if row["decision"] in ("continue", "raise_goal") and not math.isnan(likelihood):
+            assert likelihood >= settings_.on_track_min_likelihood
+        if row["decision"] == "change" and not math.isnan(likelihood):
+            assert likelihood <= settings_.off_track_max_likelihood
+        sign = -1 if goal.direction.value == "decrease" else 1
+        if row["decision"] == "change":
+            assert sign * (row["level"] - row["target"]) < 0
+
+
+# ----------------------------------------------------------------- Progress decisions 2.0
+
+
+def test_on_track_rules_with_an_unlikely_projection_are_a_review() -> None:
+    # x = 0..7, y = 12, 12, 9, 15, 18, 18, 20, 17 (least squares); target 25 at week 10.
+    #   mean x 3.5, Sxx 42; sum(dx * y) = -42 - 30 - 13.5 - 7.5 + 9 + 27 + 50 + 59.5 = 52.5
+    #   slope 52.5 / 42 = 1.25; intercept 121 / 8 - 1.25 * 3.5 = 10.75; projection 23.25.
+    # Baseline median(12, 12, 9) = 12; needed (25 - 12) / 10 = 1.3; band 1.105 .. 1.495:
+    #   parallel -> the trend rule says continue.
+    # Aimline 12 + 1.3 x at x = 4..7: 17.2, 18.5, 19.8, 21.1; scores 18, 18, 20, 17: mixed ->
+    #   the four-point rule says continue too.
+    # Likelihood: Syy = 100.875; RSS = 100.875 - 1.25 * 52.5 = 35.25; s^2 = 35.25 / 6;
+    #   se at x = 10: sqrt(s^2 * (1/8 + 6.5^2 / 42)) = 2.5777; z = (23.25 - 25) / 2.5777;
+    #   P = Phi(-0.6789) = 0.2486 < on_track_min_likelihood 0.35: "on track" would contradict
+    #   it -> review, both stated.
+    row = one(
+        {"goal_id": "G", "target": 25, "target_date": day(70)},
+        weekly("G", [12, 12, 9, 15, 18, 18, 20, 17]),
+    )
+    se = math.sqrt(35.25 / 6 * (1 / 8 + 6.5**2 / 42))
+    expected = 0.5 * (1 + math.erf((23.25 - 25) / se / math.sqrt(2)))
+    assert expected == pytest.approx(0.2486, abs=1e-4)
+    assert row["likelihood"] == pytest.approx(expected)
+    assert row["four_point"] == row["trend_rule"] == "continue"
+    assert row["decision"] == "review"
+    assert row["decision_detail"] == (
+        "review: the trend rule says continue (trend +1.25 per week vs +1.30 needed: parallel "
+        "to the aimline (within 15%)) but the projection reaches only 23.2 against the target "
+        "25 (likelihood 25%)"
+    )
+
+
+def test_goal_met_needs_enough_scores_and_reads_the_direction() -> None:
+    # A decrease goal (prompts, target 3): the last three 3, 2, 4 have median 3: met.
+    goal = {"goal_id": "G", "target": 3, "target_date": day(70), "direction": "decrease"}
+    row = one(goal, weekly("G", [9, 8, 8, 6, 3, 2, 4]))
+    assert row["level"] == 3
+    assert row["decision"] == "goal_met"
+    # 4 is not at or below 3.
+    assert one(goal, weekly("G", [9, 8, 8, 6, 3, 4, 4]))["decision"] != "goal_met"
+    # Five scores at the target are still too few for any verdict (min_points 6).
+    assert one(goal, weekly("G", [3, 3, 3, 3, 3]))["decision"] == "insufficient_data"
+
+
+def nap_district(pull: list[float], push: list[float], order: str, **goal: object):
+    """Scores of two settings, alternating week by week (order "mixed"), or one setting after
+    the other ("push_first" / "pull_first")."""
+    if order == "mixed":
+        rows = [
+            (s, "push_in" if i % 2 == 0 else "pull_out")
+            for i, s in enumerate(x for pair in zip(push, pull, strict=True) for x in pair)
+        ]
+    elif order == "push_first":
+        rows = [(s, "push_in") for s in push] + [(s, "pull_out") for s in pull]
+    else:
+        rows = [(s, "pull_out") for s in pull] + [(s, "push_in") for s in push]
+    points = [("G", day(7 * i), s, setting) for i, (s, setting) in enumerate(rows)]
+    return make_district([{"goal_id": "G", "target": 30, "target_date": day(140), **goal}], points)
+
+
+def test_nap_with_overlap_and_ties_by_hand() -> None:
+    # Pull-out 5, 7, 9 against push-in 4, 6, 7 (alternating weeks), three each compared.
+    # Pairs won by pull-out: 5 beats 4 (1); 7 beats 4 and 6 and ties 7 (2.5); 9 beats all (3).
+    # NAP = 6.5 / 9 = 0.7222. Hanley-McNeil: Q1 = A / (2 - A), Q2 = 2A^2 / (1 + A),
+    # var = (A(1 - A) + 2(Q1 - A^2) + 2(Q2 - A^2)) / 9.
+    rules = ProgressSettings.from_table({**RULES.model_dump(), "compare_min_points": 3})
+    row = goal_summary(nap_district([5, 7, 9], [4, 6, 7], "mixed"), rules).iloc[0]
+    a = 6.5 / 9
+    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
+    se = math.sqrt((a * (1 - a) + 2 * (q1 - a * a) + 2 * (q2 - a * a)) / 9)
+    assert row["setting_nap"] == pytest.approx(a)
+    assert row["setting_nap_low"] == pytest.approx(max(0.0, a - 1.959964 * se), abs=1e-6)
+    assert row["setting_nap_high"] == pytest.approx(min(1.0, a + 1.959964 * se), abs=1e-6)
+    # Medians 7 (pull-out) and 6 (push-in): level difference 1.
+    assert row["setting_level_diff"] == 1
+    # 0.72 < carry_over_nap 0.75 and its interval reaches below 0.5: no carry-over gap.
+    assert not row["carry_over_gap"]
+    # With the default compare_min_points (4), three scores a setting are not compared.
+    default = goal_summary(nap_district([5, 7, 9], [4, 6, 7], "mixed"), RULES).iloc[0]
+    assert math.isnan(default["setting_nap"])
+    assert default["compare_detail"] == (
+        "too few scores to compare the settings (3 pull-out, 3 push-in; 4 each needed)"
+    )
+
+
+def test_nap_reads_the_goal_direction_and_time_order() -> None:
+    # Decrease goal: pull-out 3, 2, 1, 2 against push-in 5, 6, 4, 5: every pull-out score is
+    # lower, i.e. better -> NAP 1, interval 1-1; same weeks -> a carry-over gap.
+    decrease = {"direction": "decrease", "target": 1}
+    row = goal_summary(nap_district([3, 2, 1, 2], [5, 6, 4, 5], "mixed", **decrease)).iloc[0]
+    assert row["setting_nap"] == 1
+    assert row["setting_level_diff"] == 2 - 5
+    assert row["carry_over_gap"]
+    # Increase goal, push-in first then pull-out higher: growth over time may explain it ->
+    # NAP 1 but no carry-over gap. Pull-out first and higher, then lower in class: a gap.
+    later = goal_summary(nap_district([20, 21, 22, 23], [10, 11, 12, 13], "push_first")).iloc[0]
+    assert later["setting_nap"] == 1 and not later["carry_over_gap"]
+    earlier = goal_summary(nap_district([20, 21, 22, 23], [10, 11, 12, 13], "pull_first")).iloc[0]
+    assert earlier["setting_nap"] == 1 and earlier["carry_over_gap"]
+
+
+def test_measure_range_from_the_settings() -> None:
+    assert SHIPPED.measure_range("percent accuracy") == (0.0, 100.0)
+    assert SHIPPED.measure_range("Percent of trials") == (0.0, 100.0)
+    assert SHIPPED.measure_range("words correct per minute") == (0.0, math.inf)
+    assert SHIPPED.measure_range("") == (0.0, math.inf)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"level_window": 7}, "level_window (7) cannot exceed min_points (6)"),
+        ({"on_track_min_likelihood": 0.8}, "on_track_min_likelihood cannot exceed"),
+        ({"carry_over_nap": 0.5}, "progress.carry_over_nap"),
+        ({"measure_ranges": [{"contains": "percent", "low": 100.0, "high": 0.0}]}, "low must"),
+        ({"measure_ranges": [{"contains": "percent"}]}, "progress.measure_ranges.0.low: missing"),
+    ],
+)
+def test_bad_new_progress_keys(change: dict, message: str) -> None:
+    with pytest.raises(RulesError) as caught:
+        ProgressSettings.from_table({**SHIPPED.model_dump(), **change})
+    assert message in str(caught.value)
+
+
+def test_a_rules_file_written_before_the_new_keys_still_loads() -> None:
+    old = {
+        key: SHIPPED.model_dump()[key]
+        for key in (
+            "min_points",
+            "min_weeks",
+            "four_point_window",
+            "parallel_tolerance",
+            "likelihood_min_points",
+            "likelihood_min_weeks",
+        )
+    }
+    rules = ProgressSettings.from_table({**old, "default_trend": "ols"})
+    assert rules.level_window == 3
+    assert rules.measure_range("percent accuracy") == (0.0, 100.0)

@@ -29,9 +29,11 @@ ISSUE_COLUMNS = [
     "likelihood",
 ]
 RATINGS = ",".join("0" for _ in FACTORS)
-# Six weekly scores 10, 12, 11, 14, 15, 16 for G1 (hand-checked in test_progress.py: baseline
-# 11, needed (30 - 11) / 10 = 1.9, OLS slope 21 / 17.5 = 1.2, projection 10 + 1.2 * 10 = 22);
-# G2 has no scores.
+# Six weekly pull-out scores 10, 12, 11, 14, 15, 16 for G1: baseline 11, needed
+# (30 - 11) / 10 = 1.9 per week. Theil-Sen (the shipped default): the 15 pairwise slopes sorted
+# are -1, 0.5, 1 (six times), 1.2, 1.25, 4/3, 5/3, 2, 2, 3; the median (8th) is 1; intercept
+# median(y - x) = median(10, 11, 9, 11, 11, 11) = 11; projection 11 + 1 * 10 = 21. The aimline
+# 11 + 1.9 x at x = 2..5 is above the last four scores. Both rules: change. G2 has no scores.
 DISTRICT = {
     "students.csv": "student_id,name,grade,school_id\nS1,Ana Ruiz,3,A\n",
     "services.csv": (
@@ -49,7 +51,7 @@ DISTRICT = {
         f"G1,2025-09-{day:02d},{score},pull_out\n"
         for day, score in zip((1, 8, 15, 22, 29), (10, 12, 11, 14, 15), strict=True)
     )
-    + "G1,2025-10-06,16,push_in\n",
+    + "G1,2025-10-06,16,pull_out\n",
 }
 
 
@@ -80,17 +82,65 @@ def test_one_row_per_goal_with_the_issue_columns(tmp_path: Path, capsys) -> None
     assert float(g1["baseline"]) == 11
     assert float(g1["target"]) == 30
     assert float(g1["needed_roi"]) == pytest.approx(1.9)
-    assert float(g1["trend_roi"]) == pytest.approx(1.2)
-    assert float(g1["projected_at_target"]) == pytest.approx(22)
+    assert float(g1["trend_roi"]) == pytest.approx(1.0)
+    assert float(g1["ols_roi"]) == pytest.approx(1.2)  # 21 / 17.5, shown beside it
+    assert float(g1["projected_at_target"]) == pytest.approx(21)
     assert g1["four_point"] == g1["trend_rule"] == g1["decision"] == "change"
     assert g1["likelihood"] == "not enough data"  # 5 weeks of data < 6
     assert g1["baseline_date"] == "2025-09-01"
-    assert g1["phases"] == "2"
+    assert g1["phases"] == "1"
+    assert g1["carry_over_gap"] == "False"
+    assert g1["reliability"].startswith(
+        "fewer than 10 weekly scores (6): treat this as a first look"
+    )
     g2 = table["G2"]
     assert g2["points"] == "0"
     assert g2["decision"] == "insufficient_data"
     assert g2["baseline"] == ""
-    assert "wrote 2 goals" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "wrote 2 goals" in printed
+    assert "change 1" in printed and "goal_met 0" in printed and "carry-over gaps 0" in printed
+
+
+# The columns the CSV had before "Progress decisions 2.0", in order: all kept, new ones after.
+BEFORE = [
+    *ISSUE_COLUMNS,
+    "direction",
+    "measure",
+    "weeks",
+    "last_date",
+    "baseline_date",
+    "target_date",
+    "weeks_to_target",
+    "trend",
+    "trend_intercept",
+    "slope_se",
+    "four_point_detail",
+    "trend_detail",
+    "likelihood_text",
+    "last_score",
+    "last_setting",
+    "phases",
+    "last_phase_roi",
+    "previous_phase_setting",
+    "previous_phase_roi",
+    "push_in_points",
+    "push_in_roi",
+    "pull_out_points",
+    "pull_out_roi",
+]
+
+
+def test_every_earlier_column_is_kept_and_new_ones_come_last(tmp_path: Path) -> None:
+    data = write(tmp_path / "d", DISTRICT)
+    out = tmp_path / "p.csv"
+    assert main(["progress", "--data", str(data), "--out", str(out)]) == 0
+    header, table = read(out)
+    assert header[: len(BEFORE)] == BEFORE
+    assert header[-1] == "carry_over_gap"
+    assert {"decision_detail", "reliability", "setting_nap", "judged_on"} <= set(header)
+    assert table["G1"]["decision_detail"].startswith("change: the four-point rule")
+    assert table["G2"]["decision_detail"] == "no scores yet"
 
 
 def test_text_a_spreadsheet_would_run_is_escaped(tmp_path: Path) -> None:

@@ -186,7 +186,7 @@ def test_a_district_rules_file_is_used_and_recorded(
     data = small_district(tmp_path / "district")
     rules = tmp_path / "rules.toml"
     text = shipped_rules_path().read_text()
-    rules.write_text(text.replace('version = "1.0.0"', 'version = "district-7"', 1))
+    rules.write_text(text.replace('version = "2.0.0"', 'version = "district-7"', 1))
     out = tmp_path / "r.csv"
     assert main(["recommend", "--data", str(data), "--rules", str(rules), "--out", str(out)]) == 0
     recs = pd.read_csv(out, keep_default_na=False)

@@ -272,3 +272,87 @@ def test_with_weights_changes_the_recommendation(rules: RuleSet) -> None:
 def test_with_weights_rejects_bad_weights(rules: RuleSet, weights: dict, expected: str) -> None:
     with pytest.raises(RulesError, match=expected.replace(".", r"\.")):
         rules.with_weights(weights)
+
+
+# ----------------------------------------------------------------------- versions and 2.0 tables
+
+
+def test_the_kept_1_0_0_file_still_loads_in_its_own_format() -> None:
+    from pushin_rules.decide.rules import load_rules_version
+
+    old = load_rules_version("1.0.0")
+    assert (old.version, old.format) == ("1.0.0", 1)
+    assert isinstance(old.factor("intensity").because, str)
+    # The 1.0.0 file's bytes are unchanged, so its hash names the decisions made under it.
+    path = shipped_rules_path().with_name("rules_1_0_0.toml")
+    assert old.file_hash == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_every_need_factor_has_a_sentence_per_level(rules: RuleSet) -> None:
+    assert rules.format == 2
+    for factor in rules.need_factors:
+        assert isinstance(factor.because, dict) and sorted(factor.because) == [1, 2, 3]
+        for levels in [*factor.because_by_service.values(), *factor.because_by_age.values()]:
+            assert sorted(levels) == [1, 2, 3]
+
+
+BROKEN_2 = [
+    pytest.param(
+        lambda t: _swap(
+            t, '[factors.intensity.because]\n1 = "', '[factors.intensity.because]\n4 = "'
+        ),
+        ["factors.intensity.because", "1, 2 and 3"],
+        id="because-levels",
+    ),
+    pytest.param(
+        lambda t: _swap(
+            t,
+            "[factors.intensity.because_by_service.counseling]",
+            "[factors.intensity.because_by_service.counselling]",
+        ),
+        ["factors.intensity.because_by_service", "'counselling'"],
+        id="because-unknown-service",
+    ),
+    pytest.param(
+        lambda t: _swap(t, "Some practice {place} would", "Some practice {where} would"),
+        ["factors.generalization", "{where}"],
+        id="because-unknown-placeholder",
+    ),
+    pytest.param(
+        lambda t: _swap(t, 'services = ["counseling"]', 'services = ["therapy"]'),
+        ["privacy", "'therapy'"],
+        id="privacy-unknown-service",
+    ),
+    pytest.param(
+        lambda t: _swap(
+            t,
+            "intensity_by_group_size = [1.0, 1.0, 0.8",
+            "intensity_by_group_size = [1.0, 1.2, 0.8",
+        ),
+        ["dose", "between 0 and 1"],
+        id="dose-out-of-range",
+    ),
+    pytest.param(
+        lambda t: _swap(t, "format = 2", "format = 3"),
+        ["rule_set.format", "1 or 2"],
+        id="format-unknown",
+    ),
+    pytest.param(
+        lambda t: _swap(t, 'pe = "in PE class"', 'gym = "in the gym"'),
+        ["places.gym: unknown setting"],
+        id="places-unknown-setting",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "expected"), BROKEN_2)
+def test_a_broken_2_0_table_names_the_key_and_the_problem(
+    tmp_path: Path, text: str, edit, expected: list[str]
+) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(edit(text), encoding="utf-8")
+    with pytest.raises(RulesError) as caught:
+        load_rules(path)
+    message = str(caught.value)
+    for part in expected:
+        assert part in message, (part, message)

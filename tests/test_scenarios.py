@@ -3,15 +3,21 @@
 Each file holds `[[case]]` entries a special educator can read and extend:
 
 - `name` (unique), `situation` (one sentence), `source` (a title from rules.toml [[sources]]);
-- `service`, `minutes_per_week`, `session_minutes`, optional `current_model`;
+- `service`, `minutes_per_week`, `session_minutes`, optional `current_model`, `grade` (K,
+  1-12; grades 6-12 are weighed as secondary school), `natural_setting` (where the skill
+  lives: pe, playground, lunchroom, hallway, bathroom, community) and `group_size`;
 - `ratings`: factor = rating 0-3 (factors not listed are 0);
 - optional `progress`: what the progress analytics would report for the service's goal
-  (`decision`, `last_setting`, `four_point_detail`, `trend_detail`, `points`);
+  (`decision`, `last_setting`, `four_point_detail`, `trend_detail`, `points`,
+  `carry_over_gap`);
 - optional `group`: every case of a group must get the same recommendation and split (same
   needs, different staffing);
 - `[case.expect]`: `recommendation`, `top_reasons` (the first reasons, strongest first) and
   optionally `push_in_minutes`, `pull_out_minutes`, `confidence`, `rule`, `feasibility_notes`
-  (the implementation factors that must produce a note, in rules-file order).
+  (the implementation factors that must produce a note, in rules-file order), `split_pattern`
+  (weekly or alternating_weeks), `says` (phrases the explanation must contain) and
+  `never_says` (phrases it must not contain).
+- optional `changed` (one line): why an expectation differs from what rule set 1.0.0 gave.
 """
 
 from __future__ import annotations
@@ -41,6 +47,10 @@ CASE_KEYS = {
     "progress",
     "group",
     "expect",
+    "grade",
+    "natural_setting",
+    "group_size",
+    "changed",
 }
 EXPECT_KEYS = {
     "recommendation",
@@ -50,6 +60,9 @@ EXPECT_KEYS = {
     "confidence",
     "rule",
     "feasibility_notes",
+    "split_pattern",
+    "says",
+    "never_says",
 }
 
 
@@ -74,6 +87,9 @@ def _answer(case: dict[str, Any], rules: RuleSet) -> Recommendation:
         minutes_per_week=case["minutes_per_week"],
         session_minutes=case["session_minutes"],
         current_model=case.get("current_model"),
+        grade=case.get("grade"),
+        natural_setting=case.get("natural_setting", ""),
+        group_size=case.get("group_size", 1),
         **case["ratings"],
     )
     evidence = None
@@ -104,6 +120,19 @@ def test_the_scenario_folder_covers_the_issue() -> None:
         "sensory_room_session",
         "high_needs_on_both_sides",
         "mild_need_nothing_pulling_out",
+        # Rules 2.0 (issue #12) and progress evidence (issue #13 item 5):
+        "three_slight_reasons_do_not_add_up",
+        "every_pull_out_need_maxed_and_resists_leaving",
+        "grief_counseling_in_private",
+        "toileting_routine_needs_privacy",
+        "toilet_transfers_in_the_bathroom_routine",
+        "structured_literacy_block_in_grade_9",
+        "gross_motor_goals_in_pe",
+        "articulation_in_a_group_of_five",
+        "once_a_week_ot_alternates",
+        "goal_met_in_the_therapy_room_plans_the_move_to_class",
+        "failing_in_the_therapy_room_names_the_levers",
+        "carry_over_gap_moves_toward_class",
     ):
         assert wanted in names
     groups = {case.get("group") for case in CASES} - {None}
@@ -131,6 +160,13 @@ def test_scenario(case: dict[str, Any]) -> None:
             assert getattr(answer, key) == expect[key]
     if "feasibility_notes" in expect:
         assert answer.feasibility_factors == expect["feasibility_notes"]
+    if "split_pattern" in expect:
+        assert answer.split_pattern == expect["split_pattern"]
+    text = answer.explanation()
+    for phrase in expect.get("says", []):
+        assert phrase in text, (phrase, text)
+    for phrase in expect.get("never_says", []):
+        assert phrase not in text, (phrase, text)
 
     # The explanation a team would hear: the deciding rule, the reason for each factor that
     # counted, the data when there are data, and nothing left as a template.
@@ -138,8 +174,13 @@ def test_scenario(case: dict[str, Any]) -> None:
         answer.split.push_in_minutes + answer.split.pull_out_minutes == (case["minutes_per_week"])
     )
     counted = [c for c in answer.contributions if c.counts]
+    age = "secondary" if case.get("grade", "K") not in ("K", "1", "2", "3", "4", "5") else ""
+    place = RULES.place(case.get("natural_setting", ""))
     for contribution in counted:
-        assert contribution.sentence == RULES.factor(contribution.key).because
+        factor = RULES.factor(contribution.key)
+        wanted = factor.sentence(contribution.rating, case["service"], age)
+        wanted = wanted.format(place=place, group_size=case.get("group_size", 1))
+        assert contribution.sentence.startswith(wanted)
         assert contribution.sources
     if answer.split.pull_out_minutes:
         assert any(c.direction == "pull_out" for c in counted) or answer.progress_used

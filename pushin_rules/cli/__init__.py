@@ -1,4 +1,4 @@
-"""Command line: `python -m pushin_rules {synth,recommend,progress,fidelity,bench} ...`.
+"""Command line: `python -m pushin_rules {synth,recommend,progress,fidelity,bench,import} ...`.
 
 Each command is a module of `pushin_rules/cli/`; this file only parses arguments and turns a
 user's input error into a message and exit status 2 (never a traceback).
@@ -21,6 +21,7 @@ HANDLERS = {
     "progress": ("pushin_rules.cli.progress", "command"),
     "bench": ("pushin_rules.cli.bench", "command"),
     "fidelity": ("pushin_rules.cli.fidelity", "command"),
+    "import": ("pushin_rules.cli.importer", "command"),
 }
 
 
@@ -67,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="print performance figures")
     bench.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     bench.add_argument("--runs", type=int, default=3, help="runs per figure (median printed)")
+
+    from pushin_rules.cli import importer
+
+    importer.add_parser(sub)
     return parser
 
 

@@ -26,5 +26,9 @@ def command(args: Any) -> int:
     write_output(summary_csv_frame(summary), args.out)
     counts = summary["decision"].value_counts()
     tally = ", ".join(f"{d} {int(counts.get(d, 0))}" for d in DECISIONS)
-    print(f"wrote {len(summary)} goals to {args.out} (trend {method}: {tally})")
+    gaps = int(summary["carry_over_gap"].sum())
+    print(
+        f"wrote {len(summary)} goals to {args.out} (trend {method}: {tally}; "
+        f"carry-over gaps {gaps})"
+    )
     return 0

@@ -14,6 +14,7 @@ from pushin_rules.models import (
     FACTORS,
     GRADES,
     IMPLEMENTATION_FACTORS,
+    NATURAL_SETTINGS,
     DeliveryModel,
     GoalDirection,
     ProviderRole,
@@ -156,6 +157,16 @@ SERVICES = FileSpec(
         *RATING_COLUMNS,
     ),
 )
+
+# Optional columns the loader reads and validates like any other, kept out of `columns` until
+# the database stores them (a contract column needs a migration step, data/migrations.py) and
+# the synthetic generator writes them. A file without them gets the default.
+OPTIONAL_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "services.csv": (
+        # Where the skill lives (PT, OT self-care, social goals); empty = classroom.
+        Column("natural_setting", "choice", required=False, choices=NATURAL_SETTINGS, default=""),
+    ),
+}
 
 GOALS = FileSpec(
     name="goals.csv",

@@ -124,6 +124,12 @@ class District:
     def service(self, service_id: str) -> Service:
         row = _one(self.services, "service_id", service_id)
         row["current_model"] = row["current_model"] or None
+        if row.get("grade") is None:
+            # The student's grade decides how removal is weighed in secondary school (rule set
+            # 2.x), so a single service carries it as the batch pipeline does.
+            grades = self.students.loc[self.students["student_id"] == row["student_id"], "grade"]
+            if len(grades):
+                row["grade"] = str(grades.iloc[0])
         if "rated" not in Service.model_fields:
             row.pop("rated", None)
         return Service(**row)

@@ -19,6 +19,7 @@ import pandas as pd
 from pushin_rules.data.contract import (
     FILES,
     GOALS,
+    OPTIONAL_COLUMNS,
     PROGRESS,
     PROVIDERS,
     SERVICE_LOG,
@@ -209,7 +210,9 @@ def _read(
     if repeated:
         return None
     raw.columns = header
-    ignored = [c for c in named if c not in spec.column_names]
+    optional = OPTIONAL_COLUMNS.get(spec.name, ())
+    known = spec.column_names + tuple(c.name for c in optional)
+    ignored = [c for c in named if c not in known]
     if ignored:
         notes.append(
             f"{spec.name}: extra column{'s' if len(ignored) > 1 else ''} ignored: "
@@ -225,7 +228,10 @@ def _read(
 
     rows = np.arange(len(raw)) + 2  # the header is spreadsheet row 1
     out: dict[str, pd.Series] = {}
-    for column in spec.columns:
+    # Optional columns join the frame only when the file has them (an older file's frame keeps
+    # exactly the contract's columns).
+    present = tuple(c for c in optional if c.name in raw.columns)
+    for column in (*spec.columns, *present):
         if column.name in raw.columns:
             values = raw[column.name].astype(str).str.strip()
         else:

@@ -4,35 +4,34 @@ feasibility notes and tipping points, written once over arrays (one service or a
 Scoring (every number comes from the rule set, `rules.toml`):
 
 - pull-out points = sum of weight x rating over the pull-out factors, plus progress evidence
-  toward more intensity; push-in points likewise (plus evidence toward generalizing).
+  toward more intensity; push-in points likewise (plus evidence toward the classroom).
+  Rule sets 2.x weigh per service: `[secondary]` weights for grades 6-12 (`grade` column),
+  intensity scaled by `[dose]` for the service's `group_size`.
   `score` = pull-out points - push-in points (positive: toward pull-out); `margin` = |score|.
-- `rule` says which step decided:
-  1. `presumption`: pull-out points below `min_pull_out_points` (or none at all) -> push_in.
-     Pull-out minutes therefore always come with a stated reason (34 CFR 300.114).
-  2. `both_strong`: a pull-out and a push-in factor both rated `strong_rating` -> hybrid.
-  3. `close_call`: |score| <= `close_call_margin` -> hybrid.
-  4. `balance`: the side with more points wins (an exact tie stays in class).
-  5. `single_session`: a hybrid was called for but the service has fewer than two whole
-     sessions a week, so it cannot be split; the session goes where `balance` points.
+- The decision, `rule` naming the step that decided:
+  - rule sets 2.x (`_decide2`, monotone in every rating): `presumption` (no pull-out factor
+    rated `moderate_rating`+ and no evidence toward intensity), `privacy` (privacy-critical
+    work), `balance` (one side has `comparable_ratio` or less of the other's points),
+    `both_strong` / `close_call` (comparable sides: a hybrid), `transition` (progress data
+    keep a session in class), `single_session` (one session and `alternate_weeks` off);
+  - rule sets 1.x (`_decide`, kept so 1.0.0 decisions rescore as made): `presumption`,
+    `both_strong`, `close_call` (|score| <= `close_call_margin`), `balance`, `single_session`.
 - Hybrid split: sessions = minutes_per_week // session_minutes (whole sessions); pull-out
   sessions = the pull-out share of points x sessions, rounded by `split_rounding` and kept
-  within 1..sessions-1; pull_out_minutes = pull-out sessions x session_minutes. Minutes that
-  do not make a whole session (minutes_per_week % session_minutes) stay in class, so the
-  minutes always add up exactly.
-- `confidence`: `clear` when |score| >= `clear_margin` or when nothing pulls out at all;
-  `leaning` when |score| > `close_call_margin`; otherwise `close_call`.
+  within 1..sessions-1; leftover minutes stay in class, so the minutes always add up. One
+  session a week under 2.x alternates weeks (`split_pattern` = `alternating_weeks`; minutes
+  are the weekly average over the two weeks, the pull-out half rounded down).
+- `confidence`: 2.x: one-sided results `clear` at `clear_share` of all points, else
+  `leaning`; hybrids `close_call` within `close_call_margin`, else `leaning`. 1.x: by margin.
 - Implementation factors (staffing_limit, collaboration_limit, classroom_crowding) are never
-  read by the scoring: they only produce feasibility notes (rated `feasibility_note_from` or
-  more, with a note for a setting the recommendation uses).
-- `reasons`: factor keys that drove the result, strongest (most points) first: pull-out
-  factors for pull_out, push-in factors for push_in, both for hybrid; plus the pseudo-keys
-  `progress_evidence` (progress data added points toward a setting the result uses) and
-  `lre_presumption` (the presumption decided; listed last).
-- `feasibility_notes` in frames: `;`-joined implementation factor keys whose note applies
-  (the full sentences are in `recommend()` and in `rules.toml`).
+  read by the scoring: they only produce feasibility notes.
+- `reasons`: factor keys that drove the result, strongest first (a deciding privacy rating or
+  planned transition first), plus `progress_evidence` and `lre_presumption` (listed last).
 - `tipping_points`: for each need factor, the smallest change of its rating that changes the
-  recommendation (both directions when equally small), ordered by size of change then factor
-  order, written `intensity 3->1: push_in` and joined with `;`.
+  recommendation (both directions when equally small), found by rescoring through the same
+  decision function; written `intensity 3->1: push_in` and joined with `;`.
+- A `rated` column that is False (nobody rated the service) gives `not_rated` with empty
+  minutes, points, confidence and reasons.
 """
 
 from __future__ import annotations
@@ -49,25 +48,41 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from pushin_rules.decide.rules import RuleSet, Thresholds
-from pushin_rules.models import FACTORS, DeliveryModel, Service
+from pushin_rules.models import FACTORS, GRADES, DeliveryModel, Service
 
 RECOMMENDATIONS: tuple[str, ...] = ("push_in", "pull_out", "hybrid")
 PUSH_IN, PULL_OUT, HYBRID = 0, 1, 2
+NOT_RATED = "not_rated"  # a service the team has not rated yet (frames only)
+_REC_NAMES: tuple[str, ...] = (*RECOMMENDATIONS, NOT_RATED)
 DECISION_RULES: tuple[str, ...] = (
     "presumption",
     "both_strong",
     "close_call",
     "balance",
     "single_session",
+    "privacy",
+    "transition",
 )
-_PRESUMPTION, _BOTH, _CLOSE, _BALANCE, _SINGLE = range(5)
+_PRESUMPTION, _BOTH, _CLOSE, _BALANCE, _SINGLE, _PRIVACY, _TRANSITION = range(7)
 CONFIDENCES: tuple[str, ...] = ("clear", "leaning", "close_call")
 _CLEAR, _LEANING, _CLOSE_CALL = range(3)
+SPLIT_PATTERNS: tuple[str, ...] = ("weekly", "alternating_weeks")
+_WEEKLY, _ALTERNATING = range(2)
 REASON_PROGRESS = "progress_evidence"
 REASON_PRESUMPTION = "lre_presumption"
 NO_DATA = "no_data"
+NOT_RATED_HEADLINE = (
+    "Not rated yet: the team has not rated this service's needs, so the rules recommend nothing."
+)
 # Goal decisions, most urgent first (the progress analytics' vocabulary).
-GOAL_DECISIONS: tuple[str, ...] = ("change", "continue", "raise_goal", "insufficient_data")
+GOAL_DECISIONS: tuple[str, ...] = (
+    "change",
+    "review",
+    "continue",
+    "raise_goal",
+    "goal_met",
+    "insufficient_data",
+)
 
 SCORE_COLUMNS: tuple[str, ...] = (
     "service_id",
@@ -88,12 +103,14 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "progress_used",
     "progress_decision",
     "progress_note",
+    "split_pattern",
 )
 EVIDENCE_COLUMNS: tuple[str, ...] = (
     "service_id",
     "progress_decision",
     "evidence_points",
     "evidence_note",
+    "evidence_transition",
 )
 REQUIRED_COLUMNS: tuple[str, ...] = ("service_id", "minutes_per_week", "session_minutes", *FACTORS)
 
@@ -114,19 +131,38 @@ class _Plan:
     impl_push_note: np.ndarray  # bool per implementation factor
     impl_pull_note: np.ndarray
     th: Thresholds
+    format: int
+    secondary_weight: np.ndarray  # per need factor, for grades from `secondary.from_grade`
+    secondary_from: int
+    group_factor: np.ndarray  # intensity weight multiplier by group size - 1
+    privacy_j: int  # column of specialized_setting (-1: none)
+    privacy_rating: int
+    privacy_services: tuple[str, ...]
+    privacy_settings: tuple[str, ...]
 
 
 def _plan(rules: RuleSet) -> _Plan:
     need = rules.need_factors
     impl = rules.implementation_factors
+    keys = tuple(f.key for f in need)
+    weight = np.array([f.weight for f in need], dtype=float)
+    secondary = np.array([rules.secondary.weights.get(f.key, f.weight) for f in need])
     return _Plan(
-        need=tuple(f.key for f in need),
-        weight=np.array([f.weight for f in need], dtype=float),
+        need=keys,
+        weight=weight,
         pulls=np.array([f.direction == "pull_out" for f in need], dtype=bool),
         impl=tuple(f.key for f in impl),
         impl_push_note=np.array(["push_in" in f.notes for f in impl], dtype=bool),
         impl_pull_note=np.array(["pull_out" in f.notes for f in impl], dtype=bool),
         th=rules.thresholds,
+        format=rules.format,
+        secondary_weight=secondary.astype(float),
+        secondary_from=rules.secondary.from_grade,
+        group_factor=np.array(rules.dose.intensity_by_group_size, dtype=float),
+        privacy_j=keys.index("specialized_setting") if "specialized_setting" in keys else -1,
+        privacy_rating=rules.privacy.rating,
+        privacy_services=rules.privacy.services,
+        privacy_settings=rules.privacy.natural_settings,
     )
 
 
@@ -142,9 +178,9 @@ def _decide(
     th: Thresholds,
     with_rule: bool = True,
 ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Recommendation (and rule) codes from the points: the one place the decision is made.
+    """Rule sets 1.x: recommendation (and rule) codes from the points.
 
-    The tipping-point passes call it without the rule, which they do not need.
+    Kept unchanged so decisions recorded under 1.0.0 rescore as they were made.
     """
     score = pull - push
     # No pull-out reason at all is push-in whatever the thresholds say.
@@ -171,6 +207,97 @@ def _decide(
 
 
 @dataclass
+class _Decision:
+    """Rule sets 2.x: per row, the recommendation and how many whole sessions go out."""
+
+    rec: np.ndarray  # PUSH_IN, PULL_OUT, HYBRID
+    rule: np.ndarray
+    out_sessions: np.ndarray  # weekly pull-out sessions (hybrid: 1..full-1)
+    pattern: np.ndarray  # _WEEKLY or _ALTERNATING
+    share: np.ndarray  # pull-out points / all points (0.5 when none)
+
+
+def _decide2(
+    pull: np.ndarray,
+    push: np.ndarray,
+    pull_max: np.ndarray,
+    strong_pull: np.ndarray,
+    strong_push: np.ndarray,
+    privacy: np.ndarray,
+    full: np.ndarray,
+    transition: np.ndarray,
+    ev_pull: np.ndarray,
+    th: Thresholds,
+) -> _Decision:
+    """Rule sets 2.x: the one place the decision is made (the tipping points call it too).
+
+    Every step is monotone: more pull-out points (or a higher pull-out rating) never give
+    fewer pull-out sessions; more push-in points never give more.
+    1. presumption: no pull-out factor rated `moderate_rating` or more and no progress
+       evidence toward intensity (or fewer than `min_pull_out_points`) -> push_in.
+    2. privacy: `specialized_setting` at the privacy rating for a privacy-critical service
+       or setting -> pull_out (no in-class minutes).
+    3. balance: one side has `comparable_ratio` or less of the other's points -> that side.
+    4. comparable sides -> hybrid: pull-out sessions = share x whole sessions, rounded by
+       `split_rounding`, kept within 1..sessions-1 (`both_strong` when both sides have a
+       strong rating, otherwise `close_call`); one whole session alternates week by week
+       (`alternate_weeks`) or goes where the balance points (`single_session`).
+    5. transition: progress data plan a move toward class: at most sessions-1 out.
+    """
+    n = len(pull)
+    presumption = ((pull_max < th.moderate_rating) & (ev_pull <= _EPS)) | (
+        pull < max(th.min_pull_out_points - _EPS, 2 * _EPS)
+    )
+    r = th.comparable_ratio
+    one_pull = push <= r * pull + _EPS
+    one_push = (pull <= r * push + _EPS) & ~one_pull
+    middle = ~one_pull & ~one_push
+    total = pull + push
+    share = np.divide(pull, total, out=np.full(n, 0.5), where=total > _EPS)
+    raw = share * full
+    if th.split_rounding == "down":
+        k = np.floor(raw + _EPS)
+    elif th.split_rounding == "up":
+        k = np.ceil(raw - _EPS)
+    else:  # nearest, a tie stays in class
+        k = np.ceil(raw - 0.5 - _EPS)
+    k = np.clip(k, 1, np.maximum(full - 1, 1)).astype(np.int64)
+    single = full < 2
+    out = np.where(one_pull, full, np.where(one_push, 0, k)).astype(np.int64)
+    rec = np.where(one_pull, PULL_OUT, np.where(one_push, PUSH_IN, HYBRID)).astype(np.int8)
+    rule = np.where(middle, np.where(strong_pull & strong_push, _BOTH, _CLOSE), _BALANCE).astype(
+        np.int8
+    )
+    pattern = np.full(n, _WEEKLY, dtype=np.int8)
+    split_single = middle & single
+    if th.alternate_weeks:
+        pattern[split_single] = _ALTERNATING
+        out[split_single] = 0
+    else:
+        to_pull = split_single & (pull > push + _EPS)
+        rec[split_single] = np.where(to_pull[split_single], PULL_OUT, PUSH_IN)
+        out[split_single] = np.where(to_pull[split_single], full[split_single], 0)
+        rule[split_single] = _SINGLE
+    # Progress data plan a transition toward class: at least one whole session in class.
+    moves = transition & (full >= 2) & (out >= full) & (rec == PULL_OUT)
+    out[moves] = full[moves] - 1
+    rec[moves] = HYBRID
+    rule[moves] = _TRANSITION
+    # Privacy-critical work: no in-class minutes.
+    privacy = privacy & ~presumption
+    rec[privacy] = PULL_OUT
+    out[privacy] = full[privacy]
+    rule[privacy] = _PRIVACY
+    pattern[privacy] = _WEEKLY
+    rec[presumption] = PUSH_IN
+    out[presumption] = 0
+    rule[presumption] = _PRESUMPTION
+    pattern[presumption] = _WEEKLY
+    pattern[rec != HYBRID] = _WEEKLY
+    return _Decision(rec=rec, rule=rule, out_sessions=out, pattern=pattern, share=share)
+
+
+@dataclass
 class _Scored:
     """Every array the frame and the explanation are built from (one row per service)."""
 
@@ -180,7 +307,9 @@ class _Scored:
     session: np.ndarray
     ratings: np.ndarray  # (n, need) int
     impl_ratings: np.ndarray  # (n, impl) int
+    weights: np.ndarray  # (n, need) the weight each factor had for this service
     evidence: np.ndarray  # signed points, + toward pull-out
+    transition: np.ndarray  # progress data plan a move toward class
     progress_decision: np.ndarray
     progress_note: np.ndarray
     pull: np.ndarray  # total pull-out points (factors + evidence)
@@ -188,6 +317,7 @@ class _Scored:
     rec: np.ndarray
     rule: np.ndarray
     confidence: np.ndarray
+    pattern: np.ndarray
     full_sessions: np.ndarray
     pull_sessions: np.ndarray
     push_sessions: np.ndarray
@@ -197,10 +327,46 @@ class _Scored:
     tip_down: np.ndarray  # (need, n) new recommendation if lowered by tip_step; -1: none
     tip_up: np.ndarray  # (need, n) new recommendation if raised by tip_step; -1: none
     feasible_note: np.ndarray  # (n, impl) the factor's note applies
+    rated: np.ndarray  # bool: False for a service not rated yet
+    family: np.ndarray  # service family per row ("" when unknown)
+    natural: np.ndarray  # natural setting per row ("" = classroom)
+    secondary: np.ndarray  # bool: weighed as secondary school
+    group: np.ndarray  # group size
 
     @property
     def score(self) -> np.ndarray:
         return self.pull - self.push
+
+
+def _column(frame: pd.DataFrame, name: str, default: Any, dtype: Any) -> np.ndarray:
+    if name not in frame.columns:
+        return np.full(len(frame), default, dtype=dtype)
+    values = frame[name]
+    if dtype is object:
+        return values.fillna(default).astype(str).to_numpy(dtype=object)
+    return values.fillna(default).to_numpy(dtype=dtype)
+
+
+def _is_secondary(grades: np.ndarray, from_grade: int) -> np.ndarray:
+    """Grades from `from_grade` to 12 (grade text "K", "1".."12"; unknown: elementary)."""
+    number = {g: (0 if g == "K" else int(g)) for g in GRADES}
+    codes = pd.Series(grades, dtype=object).astype(str).str.upper().str.lstrip("0")
+    values = codes.map(number).fillna(-1).to_numpy(dtype=np.int64)
+    return values >= from_grade
+
+
+def _weights(plan: _Plan, n: int, secondary: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """(n, need) the weight of each factor for each service: the rule set's weight, the
+    secondary weight for grades 6-12, intensity scaled by the group's share of turns."""
+    weights = np.broadcast_to(plan.weight, (n, len(plan.need))).copy()
+    if plan.format < 2 or n == 0:
+        return weights
+    weights[secondary] = plan.secondary_weight
+    if "intensity" in plan.need:
+        j = plan.need.index("intensity")
+        at = np.clip(group - 1, 0, len(plan.group_factor) - 1)
+        weights[:, j] *= plan.group_factor[at]
+    return weights
 
 
 def _evaluate(services: pd.DataFrame, rules: RuleSet, evidence: pd.DataFrame | None) -> _Scored:
@@ -215,9 +381,16 @@ def _evaluate(services: pd.DataFrame, rules: RuleSet, evidence: pd.DataFrame | N
     session = services["session_minutes"].to_numpy(dtype=np.int64)
     ratings = _matrix(services, plan.need)
     impl_ratings = _matrix(services, plan.impl)
-    ev_points, decision, note = _align_evidence(ids, evidence, rules)
+    rated = _column(services, "rated", True, bool)
+    family = _column(services, "service", "", object)
+    natural = _column(services, "natural_setting", "", object)
+    grade = _column(services, "grade", "", object)
+    group = np.maximum(_column(services, "group_size", 1, np.int64), 1)
+    secondary = _is_secondary(grade, plan.secondary_from)
+    ev_points, decision, note, transition = _align_evidence(ids, evidence, rules)
 
-    contrib = ratings * plan.weight  # (n, need)
+    weights = _weights(plan, n, secondary, group)
+    contrib = ratings * weights  # (n, need)
     ev_pull = np.maximum(ev_points, 0.0)
     ev_push = np.maximum(-ev_points, 0.0)
     pull = np.round(contrib[:, plan.pulls].sum(axis=1) + ev_pull, 9)
@@ -226,36 +399,89 @@ def _evaluate(services: pd.DataFrame, rules: RuleSet, evidence: pd.DataFrame | N
     n_strong_pull = strong[:, plan.pulls].sum(axis=1)
     n_strong_push = strong[:, ~plan.pulls].sum(axis=1)
     full = minutes // session
-    can_split = full >= 2
-    rec, rule = _decide(pull, push, n_strong_pull > 0, n_strong_push > 0, can_split, th)
-
-    # Hybrid split in whole sessions; leftover minutes stay in class.
-    total = pull + push
-    share = np.divide(pull, total, out=np.full(n, 0.5), where=total > _EPS)
-    raw = share * full
-    if th.split_rounding == "down":
-        k = np.floor(raw + _EPS)
-    elif th.split_rounding == "up":
-        k = np.ceil(raw - _EPS)
-    else:  # nearest, a tie stays in class
-        k = np.ceil(raw - 0.5 - _EPS)
-    k = np.clip(k, 1, np.maximum(full - 1, 1)).astype(np.int64)
     per_week = np.maximum(1, np.round(minutes / session)).astype(np.int64)
-    pull_minutes = np.select([rec == HYBRID, rec == PULL_OUT], [k * session, minutes], 0)
-    pull_sessions = np.select([rec == HYBRID, rec == PULL_OUT], [k, per_week], 0)
-    push_sessions = np.select([rec == HYBRID, rec == PUSH_IN], [full - k, per_week], 0)
+    pattern = np.full(n, _WEEKLY, dtype=np.int8)
+    privacy_ok = np.isin(family, plan.privacy_services) | np.isin(natural, plan.privacy_settings)
 
-    margin = np.abs(pull - push)
-    confidence = np.where(
-        margin >= th.clear_margin - _EPS,
-        _CLEAR,
-        np.where(margin > th.close_call_margin + _EPS, _LEANING, _CLOSE_CALL),
-    )
-    confidence = np.where(pull <= _EPS, _CLEAR, confidence).astype(np.int8)
+    if plan.format >= 2:
+        pull_max = _pull_max(ratings, plan.pulls)
+        privacy = _privacy(ratings, plan, privacy_ok)
+        d = _decide2(
+            pull,
+            push,
+            pull_max,
+            n_strong_pull > 0,
+            n_strong_push > 0,
+            privacy,
+            full,
+            transition,
+            ev_pull,
+            th,
+        )
+        rec, rule, k, pattern = d.rec, d.rule, d.out_sessions, d.pattern
+        alternating = pattern == _ALTERNATING
+        pull_minutes = np.select(
+            [alternating, rec == HYBRID, rec == PULL_OUT], [session // 2, k * session, minutes], 0
+        )
+        pull_sessions = np.select(
+            [alternating, rec == HYBRID, rec == PULL_OUT], [1, k, per_week], 0
+        )
+        push_sessions = np.select(
+            [alternating, rec == HYBRID, rec == PUSH_IN], [1, full - k, per_week], 0
+        )
+        margin = np.abs(pull - push)
+        winner = np.maximum(d.share, 1 - d.share)
+        confidence = np.where(
+            rec == HYBRID,
+            np.where(margin <= th.close_call_margin + _EPS, _CLOSE_CALL, _LEANING),
+            np.where(winner >= th.clear_share - _EPS, _CLEAR, _LEANING),
+        )
+        confidence = np.where(rule == _SINGLE, _CLOSE_CALL, confidence)
+        confidence = np.where(rule == _TRANSITION, _LEANING, confidence)
+        confidence = np.where(
+            (rule == _PRESUMPTION) | (rule == _PRIVACY) | (pull <= _EPS), _CLEAR, confidence
+        ).astype(np.int8)
+        transition_used = rule == _TRANSITION
+    else:
+        can_split = full >= 2
+        rec, rule = _decide(pull, push, n_strong_pull > 0, n_strong_push > 0, can_split, th)
+        # Hybrid split in whole sessions; leftover minutes stay in class.
+        total = pull + push
+        share = np.divide(pull, total, out=np.full(n, 0.5), where=total > _EPS)
+        raw = share * full
+        if th.split_rounding == "down":
+            k = np.floor(raw + _EPS)
+        elif th.split_rounding == "up":
+            k = np.ceil(raw - _EPS)
+        else:  # nearest, a tie stays in class
+            k = np.ceil(raw - 0.5 - _EPS)
+        k = np.clip(k, 1, np.maximum(full - 1, 1)).astype(np.int64)
+        pull_minutes = np.select([rec == HYBRID, rec == PULL_OUT], [k * session, minutes], 0)
+        pull_sessions = np.select([rec == HYBRID, rec == PULL_OUT], [k, per_week], 0)
+        push_sessions = np.select([rec == HYBRID, rec == PUSH_IN], [full - k, per_week], 0)
+        margin = np.abs(pull - push)
+        confidence = np.where(
+            margin >= th.clear_margin - _EPS,
+            _CLEAR,
+            np.where(margin > th.close_call_margin + _EPS, _LEANING, _CLOSE_CALL),
+        )
+        confidence = np.where(pull <= _EPS, _CLEAR, confidence).astype(np.int8)
+        transition_used = np.zeros(n, dtype=bool)
 
-    reason_order = _reason_order(plan, ratings, contrib, ev_points, rec, rule)
+    reason_order = _reason_order(plan, ratings, contrib, ev_points, transition_used, rec, rule)
     tip_step, tip_down, tip_up = _tipping(
-        plan, ratings, pull, push, n_strong_pull, n_strong_push, can_split, rec
+        plan,
+        ratings,
+        weights,
+        pull,
+        push,
+        n_strong_pull,
+        n_strong_push,
+        full,
+        rec,
+        privacy_ok,
+        transition,
+        ev_pull,
     )
     uses_push = rec != PULL_OUT
     uses_pull = rec != PUSH_IN
@@ -269,7 +495,9 @@ def _evaluate(services: pd.DataFrame, rules: RuleSet, evidence: pd.DataFrame | N
         session=session,
         ratings=ratings,
         impl_ratings=impl_ratings,
+        weights=weights,
         evidence=ev_points,
+        transition=transition_used,
         progress_decision=decision,
         progress_note=note,
         pull=pull,
@@ -277,6 +505,7 @@ def _evaluate(services: pd.DataFrame, rules: RuleSet, evidence: pd.DataFrame | N
         rec=rec,
         rule=rule,
         confidence=confidence,
+        pattern=pattern,
         full_sessions=full,
         pull_sessions=pull_sessions,
         push_sessions=push_sessions,
@@ -286,7 +515,24 @@ def _evaluate(services: pd.DataFrame, rules: RuleSet, evidence: pd.DataFrame | N
         tip_down=tip_down,
         tip_up=tip_up,
         feasible_note=feasible_note,
+        rated=rated,
+        family=family,
+        natural=natural,
+        secondary=secondary,
+        group=group,
     )
+
+
+def _pull_max(ratings: np.ndarray, pulls: np.ndarray) -> np.ndarray:
+    if not pulls.any():
+        return np.zeros(len(ratings), dtype=np.int64)
+    return ratings[:, pulls].max(axis=1)
+
+
+def _privacy(ratings: np.ndarray, plan: _Plan, privacy_ok: np.ndarray) -> np.ndarray:
+    if plan.privacy_j < 0:
+        return np.zeros(len(ratings), dtype=bool)
+    return privacy_ok & (ratings[:, plan.privacy_j] >= plan.privacy_rating)
 
 
 def _matrix(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
@@ -297,13 +543,14 @@ def _matrix(frame: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
 
 def _align_evidence(
     ids: np.ndarray, evidence: pd.DataFrame | None, rules: RuleSet
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     n = len(ids)
     points = np.zeros(n)
     decision = np.full(n, NO_DATA, dtype=object)
     note = np.full(n, rules.wording.evidence_none, dtype=object)
+    transition = np.zeros(n, dtype=bool)
     if evidence is None or evidence.empty:
-        return points, decision, note
+        return points, decision, note, transition
     evidence = evidence.drop_duplicates("service_id", keep="first")
     at = pd.Index(evidence["service_id"].to_numpy(dtype=object)).get_indexer(ids)
     found = at >= 0
@@ -313,7 +560,9 @@ def _align_evidence(
         decision[found] = evidence["progress_decision"].to_numpy(dtype=object)[rows]
     if "evidence_note" in evidence:
         note[found] = evidence["evidence_note"].to_numpy(dtype=object)[rows]
-    return points, decision, note
+    if "evidence_transition" in evidence:
+        transition[found] = evidence["evidence_transition"].fillna(False).to_numpy(bool)[rows]
+    return points, decision, note, transition
 
 
 def _reason_order(
@@ -321,6 +570,7 @@ def _reason_order(
     ratings: np.ndarray,
     contrib: np.ndarray,
     ev_points: np.ndarray,
+    transition: np.ndarray,
     rec: np.ndarray,
     rule: np.ndarray,
 ) -> np.ndarray:
@@ -329,10 +579,20 @@ def _reason_order(
     uses_pull = (rec != PUSH_IN)[:, None]
     uses_push = (rec != PULL_OUT)[:, None]
     side_used = np.where(plan.pulls[None, :], uses_pull, uses_push)
+    if plan.format >= 2:
+        # Privacy decides alone on the pull-out side; the presumption keeps slight pull-out
+        # reasons out of the list (they are not why anything happened).
+        side_used = side_used & ~((rule == _PRIVACY)[:, None] & ~plan.pulls[None, :])
     counts = side_used & (ratings > 0) & (contrib > _EPS)
     strength = np.where(counts, contrib, -1.0)
     ev_counts = ((ev_points > _EPS) & uses_pull[:, 0]) | ((ev_points < -_EPS) & uses_push[:, 0])
     ev_strength = np.where(ev_counts, np.abs(ev_points), -1.0)
+    # A planned transition is the reason the session moved: it comes first.
+    ev_strength = np.where(transition, np.inf, ev_strength)
+    if plan.format >= 2 and plan.privacy_j >= 0:
+        strength[:, plan.privacy_j] = np.where(
+            rule == _PRIVACY, np.inf, strength[:, plan.privacy_j]
+        )
     presumption_strength = np.where(rule == _PRESUMPTION, 0.0, -1.0)  # after every factor
     strength = np.column_stack([strength, ev_strength, presumption_strength])
     order = np.argsort(-strength, axis=1, kind="stable")
@@ -343,38 +603,72 @@ def _reason_order(
 def _tipping(
     plan: _Plan,
     ratings: np.ndarray,
+    weights: np.ndarray,
     pull: np.ndarray,
     push: np.ndarray,
     n_strong_pull: np.ndarray,
     n_strong_push: np.ndarray,
-    can_split: np.ndarray,
+    full: np.ndarray,
     rec: np.ndarray,
+    privacy_ok: np.ndarray,
+    transition: np.ndarray,
+    ev_pull: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rescore with each need factor set to each rating 0-3 (need x 4 passes over arrays);
-    per factor, keep the smallest rating change that changes the recommendation, downward
-    and upward when both are equally small."""
+    """Rescore with each need factor set to each rating 0-3 (need x 4 passes over arrays,
+    through the same decision function); per factor, keep the smallest rating change that
+    changes the recommendation, downward and upward when both are equally small."""
     th = plan.th
     k, n = len(plan.need), len(rec)
     step = np.zeros((k, n), dtype=np.int8)
     down = np.full((k, n), -1, dtype=np.int8)
     up = np.full((k, n), -1, dtype=np.int8)
+    can_split = full >= 2
+    if plan.format >= 2:
+        base_pull_max = _pull_max(ratings, plan.pulls)
+        base_privacy = _privacy(ratings, plan, privacy_ok)
     for j in range(k):
         r = ratings[:, j]
         was_strong = r >= th.strong_rating
+        if plan.format >= 2:
+            others = np.delete(ratings, j, axis=1)
+            other_pulls = np.delete(plan.pulls, j)
+            other_max = (
+                others[:, other_pulls].max(axis=1)
+                if other_pulls.any()
+                else np.zeros(n, dtype=np.int64)
+            )
         new = np.empty((4, n), dtype=np.int8)
         for v in range(4):
-            delta = plan.weight[j] * (v - r)
+            delta = weights[:, j] * (v - r)
             now_strong = v >= th.strong_rating
             if plan.pulls[j]:
+                p, q = pull + delta, push
                 s_pull = (n_strong_pull - was_strong + now_strong) > 0
-                new[v] = _decide(
-                    pull + delta, push, s_pull, n_strong_push > 0, can_split, th, with_rule=False
-                )[0]
+                s_push = n_strong_push > 0
             else:
+                p, q = pull, push + delta
+                s_pull = n_strong_pull > 0
                 s_push = (n_strong_push - was_strong + now_strong) > 0
-                new[v] = _decide(
-                    pull, push + delta, n_strong_pull > 0, s_push, can_split, th, with_rule=False
-                )[0]
+            if plan.format >= 2:
+                pull_max = np.maximum(other_max, v) if plan.pulls[j] else base_pull_max
+                if j == plan.privacy_j:
+                    privacy = privacy_ok & (v >= plan.privacy_rating)
+                else:
+                    privacy = base_privacy
+                new[v] = _decide2(
+                    np.round(p, 9),
+                    np.round(q, 9),
+                    pull_max,
+                    s_pull,
+                    s_push,
+                    privacy,
+                    full,
+                    transition,
+                    ev_pull,
+                    th,
+                ).rec
+            else:
+                new[v] = _decide(p, q, s_pull, s_push, can_split, th, with_rule=False)[0]
         # Smallest changed step per row, then which side(s) reach it (elementwise, no gathers).
         r8 = r.astype(np.int8)
         signed = [np.int8(v) - r8 for v in range(4)]  # to - from
@@ -398,26 +692,36 @@ def _tipping(
 def progress_evidence(
     services: pd.DataFrame, goal_summary: pd.DataFrame | None, rules: RuleSet
 ) -> pd.DataFrame:
-    """Per service: the progress decision, signed evidence points and the sentences citing
-    the data (one line per goal, joined with a newline). Columns `EVIDENCE_COLUMNS`.
+    """Per service: the progress decision, signed evidence points, whether the data plan a
+    transition toward class, and the sentences citing the data (one line per goal, joined
+    with a newline). Columns `EVIDENCE_COLUMNS`.
 
-    A service whose most urgent goal decision is `change` gets `evidence_change_points`
-    toward pull-out (more intensity). One whose decision is `raise_goal` with scores taken in
-    pull-out (the goal's last setting, or the service's current model when the scores carry
-    no setting) gets `evidence_raise_goal_points` toward push-in, to generalize. `continue`,
-    `insufficient_data` and services without goals (`no_data`) add nothing: the ratings decide.
+    Rule sets 2.x (each goal's setting is its `last_setting`, or the service's current model
+    when the scores carry no setting):
+    - `change` in class (or setting unknown): `evidence_change_points` toward pull-out (more
+      intensity); `change` in pull-out adds nothing: the sentence names the levers
+      (frequency, session length, group size, method), since more removal is not one;
+    - `goal_met` or `raise_goal` in pull-out: a transition (at least one whole session moves
+      into class for services with 2+ sessions), unless another goal of the service is `change`;
+    - `carry_over_gap` (therapy-room scores clearly above classroom scores):
+      `evidence_carry_over_points` toward the classroom (and no intensity points);
+    - `continue`, `review`, `insufficient_data` and no goals (`no_data`) add nothing.
+    Rule sets 1.x: `change` adds pull-out points, `raise_goal` (or `goal_met`) in pull-out
+    adds push-in points, as they did.
+    Summaries without `carry_over_gap` read it as False.
     """
     wording = rules.wording
     n = len(services)
     decided = np.full(n, len(GOAL_DECISIONS), dtype=np.int64)  # past the end: no_data
     points = np.zeros(n)
+    transition = np.zeros(n, dtype=bool)
     note = pa.array(np.full(n, wording.evidence_none, dtype=object), type=pa.string())
     if goal_summary is not None and not goal_summary.empty and n:
         service_at = pd.Index(services["service_id"]).get_indexer(goal_summary["service_id"])
         goals = goal_summary[service_at >= 0].reset_index(drop=True)
         service_at = service_at[service_at >= 0]
         if len(goals):
-            decided, points, note = _evidence(services, goals, service_at, rules, note)
+            decided, points, transition, note = _evidence(services, goals, service_at, rules, note)
     names = np.array([*GOAL_DECISIONS, NO_DATA], dtype=object)
     return pd.DataFrame(
         {
@@ -425,6 +729,7 @@ def progress_evidence(
             "progress_decision": _named(decided, names),
             "evidence_points": points,
             "evidence_note": _text(note),
+            "evidence_transition": transition,
         }
     )
 
@@ -435,7 +740,7 @@ def _evidence(
     service_at: np.ndarray,
     rules: RuleSet,
     note: pa.Array,
-) -> tuple[np.ndarray, np.ndarray, pa.Array]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, pa.Array]:
     wording, th = rules.wording, rules.thresholds
     n = len(services)
     urgency = pd.Categorical(goals["decision"], categories=list(GOAL_DECISIONS)).codes
@@ -443,53 +748,88 @@ def _evidence(
         raise ValueError("goal decisions must be one of " + ", ".join(GOAL_DECISIONS))
     urgency = urgency.astype(np.int64)
     current = (
-        services["current_model"].to_numpy(dtype=object)[service_at]
+        services["current_model"].fillna("").to_numpy(dtype=object)[service_at]
         if "current_model" in services
         else np.full(len(goals), "", dtype=object)
     )
-    last = goals["last_setting"].fillna("").to_numpy(dtype=object)
+    last = (
+        goals["last_setting"].fillna("").to_numpy(dtype=object)
+        if "last_setting" in goals
+        else np.full(len(goals), "", dtype=object)
+    )
     setting = np.where(last == "", current, last)
     under_pull_out = setting == DeliveryModel.pull_out.value
     setting_code = np.where(
         setting == DeliveryModel.push_in.value, 0, np.where(under_pull_out, 1, 2)
     )
     phrases = pa.array([wording.setting_push_in, wording.setting_pull_out, wording.setting_unknown])
+    blank = pd.Series([""] * len(goals))
     fields = {
         "goal_id": _arrow(goals["goal_id"]),
-        "four_point_detail": _arrow(goals["four_point_detail"]),
-        "trend_detail": _arrow(goals["trend_detail"]),
+        "four_point_detail": _arrow(goals.get("four_point_detail", blank)),
+        "trend_detail": _arrow(goals.get("trend_detail", blank)),
         "setting_phrase": phrases.take(pa.array(setting_code)),
-        "points": _arrow(goals["points"].fillna(0).astype("int64").astype(str)),
+        "points": _arrow(
+            goals["points"].fillna(0).astype("int64").astype(str) if "points" in goals else blank
+        ),
     }
-    raise_pull = (urgency == GOAL_DECISIONS.index("raise_goal")) & under_pull_out
-    # One sentence per goal decision (in GOAL_DECISIONS order), plus the raise_goal reached in
-    # pull-out, which is the one that moves the recommendation toward the classroom.
-    by_decision = {
-        "change": wording.evidence_change,
-        "continue": wording.evidence_continue,
-        "raise_goal": wording.evidence_raise_goal,
-        "insufficient_data": wording.evidence_insufficient,
-    }
-    texts = [by_decision[decision] for decision in GOAL_DECISIONS]
-    texts.append(wording.evidence_raise_goal_pull_out)
+    gap = (
+        goals["carry_over_gap"].fillna(False).to_numpy(dtype=bool)
+        if "carry_over_gap" in goals
+        else np.zeros(len(goals), dtype=bool)
+    )
+    code = {d: GOAL_DECISIONS.index(d) for d in GOAL_DECISIONS}
+    change = urgency == code["change"]
+    ahead = (urgency == code["raise_goal"]) | (urgency == code["goal_met"])
+    templates = [
+        wording.evidence_change,  # 0
+        wording.evidence_review,  # 1
+        wording.evidence_continue,  # 2
+        wording.evidence_raise_goal,  # 3
+        wording.evidence_goal_met,  # 4
+        wording.evidence_insufficient,  # 5
+        wording.evidence_raise_goal_pull_out,  # 6: 1.x, ahead in pull-out
+        wording.evidence_change_pull_out,  # 7: 2.x, failing in pull-out
+        wording.evidence_transition,  # 8: 2.x, ahead in pull-out
+        wording.evidence_carry_over,  # 9: 2.x, carry-over gap
+    ]
     template = urgency.copy()
-    template[raise_pull] = len(GOAL_DECISIONS)
-    sentence = pc.choose(pa.array(template), *(_fill(t, fields, len(goals)) for t in texts))
-
-    # Per service: the most urgent decision, and whether a raise_goal was reached in pull-out.
     decided = np.full(n, len(GOAL_DECISIONS), dtype=np.int64)
     np.minimum.at(decided, service_at, urgency)
-    reached_in_pull_out = np.zeros(n, dtype=bool)
-    reached_in_pull_out[service_at[raise_pull]] = True
-    points = np.where(decided == GOAL_DECISIONS.index("change"), th.evidence_change_points, 0.0)
-    points = np.where(
-        (decided == GOAL_DECISIONS.index("raise_goal")) & reached_in_pull_out,
-        -th.evidence_raise_goal_points,
-        points,
-    )
+
+    def any_of(mask: np.ndarray) -> np.ndarray:
+        out = np.zeros(n, dtype=bool)
+        out[service_at[mask]] = True
+        return out
+
+    if rules.format >= 2:
+        intensity = change & ~under_pull_out & ~gap
+        moves = ahead & under_pull_out & ~gap
+        template[change & under_pull_out] = 7
+        template[moves] = 8
+        template[gap] = 9
+        has_gap = any_of(gap)
+        points = np.where(
+            has_gap,
+            -th.evidence_carry_over_points,
+            np.where(any_of(intensity), th.evidence_change_points, 0.0),
+        )
+        transition = any_of(moves) & ~any_of(change)
+    else:
+        raise_pull = ahead & under_pull_out
+        template[raise_pull] = 6
+        template[(urgency == code["goal_met"]) & ~under_pull_out] = code["raise_goal"]
+        points = np.where(decided == code["change"], th.evidence_change_points, 0.0)
+        points = np.where(
+            ((decided == code["raise_goal"]) | (decided == code["goal_met"])) & any_of(raise_pull),
+            -th.evidence_raise_goal_points,
+            points,
+        )
+        transition = np.zeros(n, dtype=bool)
+    sentence = pc.choose(pa.array(template), *(_fill(t, fields, len(goals)) for t in templates))
     joined = _join_by_group(service_at, sentence, n)
     note = pc.if_else(pa.array(decided < len(GOAL_DECISIONS)), joined, note)
-    return decided, points, note
+    return decided, points, transition, note
 
 
 def _arrow(values: pd.Series) -> pa.Array:
@@ -562,7 +902,7 @@ def score_frame(
 def _frame(s: _Scored, rules: RuleSet) -> pd.DataFrame:
     reason_keys = [*s.plan.need, REASON_PROGRESS, REASON_PRESUMPTION]
     feasibility = np.where(s.feasible_note, np.arange(len(s.plan.impl))[None, :], -1)
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "service_id": _text(s.ids),
             "recommendation": _named(s.rec, RECOMMENDATIONS),
@@ -580,11 +920,34 @@ def _frame(s: _Scored, rules: RuleSet) -> pd.DataFrame:
             # Keys in the rule set's order; -1 entries are skipped by the join.
             "feasibility_notes": _join_codes(feasibility, list(s.plan.impl)),
             "tipping_points": _tipping_text(s),
-            "progress_used": np.abs(s.evidence) > _EPS,
+            "progress_used": (np.abs(s.evidence) > _EPS) | s.transition,
             "progress_decision": _text(s.progress_decision),
             "progress_note": _text(s.progress_note),
+            "split_pattern": _named(s.pattern, SPLIT_PATTERNS),
         }
     )
+    unrated = ~s.rated
+    if unrated.any():
+        # Not rated yet: no recommendation, no minutes, no reasons (the zeros in its rating
+        # cells are not ratings). Numbers become float with NaN; texts become empty.
+        frame["recommendation"] = frame["recommendation"].where(~unrated, NOT_RATED)
+        for column in (
+            "push_in_minutes",
+            "pull_out_minutes",
+            "push_in_sessions",
+            "pull_out_sessions",
+            "pull_out_points",
+            "push_in_points",
+            "score",
+            "margin",
+        ):
+            frame[column] = frame[column].astype(float).where(~unrated)
+        for column in ("confidence", "rule", "split_pattern"):
+            frame[column] = frame[column].where(~unrated)
+        for column in ("reasons", "feasibility_notes", "tipping_points"):
+            frame[column] = frame[column].where(~unrated, "")
+        frame["progress_used"] = frame["progress_used"] & ~unrated
+    return frame
 
 
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str" dtype
@@ -714,6 +1077,11 @@ class FactorContribution(_Out):
 
 
 class Split(_Out):
+    """Weekly minutes in whole sessions. For `alternating_weeks` (one session a week that
+    alternates settings) the minutes are the weekly average over the two-week cycle (the
+    pull-out half rounded down to a whole minute) and the sessions count one of each per
+    two weeks."""
+
     push_in_minutes: int
     pull_out_minutes: int
     push_in_sessions: int
@@ -721,6 +1089,7 @@ class Split(_Out):
     session_minutes: int
     remainder_minutes: int  # minutes that are not a whole session (delivered in class)
     sentence: str
+    pattern: str = "weekly"
 
 
 class TippingPoint(_Out):
@@ -762,6 +1131,9 @@ class Recommendation(_Out):
     rules_name: str
     rules_version: str
     rules_hash: str
+    # 2.x additions (defaults keep stored 1.x recommendations readable).
+    split_pattern: str = "weekly"  # weekly or alternating_weeks
+    rated: bool = True  # False: the team has not rated the service; nothing is recommended
 
     @property
     def push_in_minutes(self) -> int:
@@ -796,6 +1168,7 @@ def service_frame(service: Service | Mapping[str, Any]) -> pd.DataFrame:
     row = service.model_dump(mode="json")
     row["current_model"] = row["current_model"] or ""
     row["current_push_in_minutes"] = service.current_push_in
+    row["grade"] = row["grade"] or ""
     return pd.DataFrame([row])
 
 
@@ -803,13 +1176,18 @@ def recommend(
     service: Service | Mapping[str, Any],
     rules: RuleSet,
     evidence: pd.DataFrame | None = None,
+    grade: str | None = None,
 ) -> Recommendation:
     """The recommendation for one service, through the same array code as `score_frame`.
 
     `service` is a `Service` or a row of `District.services` as a mapping; `evidence` is a
-    `progress_evidence` frame (only this service's row is read).
+    `progress_evidence` frame (only this service's row is read); `grade` (K, 1-12) is the
+    student's grade when the service does not carry it (grades 6-12 are weighed as
+    secondary school under rule sets 2.x).
     """
     frame = service_frame(service)
+    if grade:
+        frame["grade"] = str(grade)
     if evidence is not None and not evidence.empty:
         evidence = evidence[evidence["service_id"] == frame.at[0, "service_id"]]
     scored = _evaluate(frame, rules, evidence)
@@ -824,6 +1202,28 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+def _factor_sentence(
+    s: _Scored, i: int, j: int, rules: RuleSet, family: str, age: str, fill: dict[str, Any]
+) -> str:
+    """What a need factor's rating says for this service, level, family and age; intensity
+    in a pull-out group also says how the group shares the practice turns."""
+    key = s.plan.need[j]
+    factor = rules.factor(key)
+    rating = int(s.ratings[i, j])
+    if rating == 0:
+        return factor.meanings[0]
+    text = factor.sentence(rating, family, age).format(**fill)
+    base = float(s.plan.weight[j])
+    if key == "intensity" and rules.format >= 2 and base > 0:
+        share = float(s.weights[i, j]) / base
+        if share < 1 - _EPS:
+            note = rules.wording.dose_group.format(
+                group_size=fill["group_size"], percent=round(100 * share)
+            )
+            text = f"{text} {note}"
+    return text
+
+
 def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendation:
     w, th = rules.wording, rules.thresholds
     rec = RECOMMENDATIONS[s.rec[i]]
@@ -836,35 +1236,56 @@ def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendati
     }
     if rule == _PRESUMPTION:
         template = w.rule_presumption_none if pull <= _EPS else w.rule_presumption_slight
+    elif rule == _PRIVACY:
+        template = w.rule_privacy
+    elif rule == _TRANSITION:
+        template = w.rule_transition
     elif rule == _BOTH:
         template = w.rule_both_strong
     elif rule == _CLOSE:
-        template = w.rule_close_call
+        template = w.rule_close_call if rules.format < 2 else w.rule_comparable
     elif rule == _SINGLE:
         template = w.rule_single_session
     else:
         template = w.rule_balance_pull_out if rec == "pull_out" else w.rule_balance_push_in
-    rule_sentence = template.format(**numbers, recommendation=rules.label(rec))
+    family = str(s.family[i])
+    rule_sentence = template.format(
+        **numbers, recommendation=rules.label(rec), service=family.replace("_", " ")
+    )
 
     minutes, session = int(s.minutes[i]), int(s.session[i])
     pull_minutes = int(s.pull_minutes[i])
     full = int(s.full_sessions[i])
+    pattern = SPLIT_PATTERNS[int(s.pattern[i])]
+    place = rules.place(str(s.natural[i])) if rules.format >= 2 else "in the classroom"
     remainder = minutes - full * session if rec == "hybrid" else 0
-    if rec == "hybrid":
+    words = {"minutes_per_week": minutes, "place": place}
+    if pattern == "alternating_weeks":
+        # A month of four weeks: two sessions in each setting.
+        split_sentence = w.split_alternating.format(
+            **words,
+            session_minutes=session,
+            month_sessions=4,
+            month_push_in_minutes=2 * session,
+            month_pull_out_minutes=2 * session,
+        )
+        if remainder:
+            split_sentence += " " + w.split_remainder.format(remainder=remainder)
+    elif rec == "hybrid":
         split_sentence = w.split_hybrid.format(
+            **words,
             push_in_minutes=minutes - pull_minutes,
             pull_out_minutes=pull_minutes,
             push_in_sessions=int(s.push_sessions[i]),
             pull_out_sessions=int(s.pull_sessions[i]),
             sessions=full,
-            minutes_per_week=minutes,
         )
         if remainder:
             split_sentence += " " + w.split_remainder.format(remainder=remainder)
     elif rec == "pull_out":
-        split_sentence = w.split_pull_out.format(minutes_per_week=minutes)
+        split_sentence = w.split_pull_out.format(**words)
     else:
-        split_sentence = w.split_push_in.format(minutes_per_week=minutes)
+        split_sentence = w.split_push_in.format(**words)
     split = Split(
         push_in_minutes=minutes - pull_minutes,
         pull_out_minutes=pull_minutes,
@@ -873,7 +1294,10 @@ def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendati
         session_minutes=session,
         remainder_minutes=remainder,
         sentence=split_sentence,
+        pattern=pattern,
     )
+    age = "secondary" if bool(s.secondary[i]) else "elementary"
+    fill = {"group_size": int(s.group[i]), "place": place}
 
     reason_keys = [*s.plan.need, REASON_PROGRESS, REASON_PRESUMPTION]
     order = [int(c) for c in s.reason_order[i] if c >= 0]
@@ -889,10 +1313,10 @@ def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendati
                 question=factor.question,
                 rating=rating,
                 meaning=factor.meanings[rating],
-                points=float(factor.weight * rating),
+                points=float(round(s.weights[i, j] * rating, 9)),
                 direction=factor.direction,
                 counts=key in counted,
-                sentence=factor.because if rating > 0 else factor.meanings[0],
+                sentence=_factor_sentence(s, i, j, rules, family, age, fill),
                 sources=list(factor.sources),
             )
         )
@@ -956,13 +1380,21 @@ def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendati
 
     confidence = CONFIDENCES[s.confidence[i]]
     note = str(s.progress_note[i])
+    headline = f"{_capital(rules.label(rec))}: {split_sentence[:1].lower()}{split_sentence[1:]}"
+    reason_list = [reason_keys[c] for c in order]
+    if not bool(s.rated[i]):
+        # Nothing is recommended for a service nobody has rated: its zeros are not ratings.
+        headline = NOT_RATED_HEADLINE
+        rule_sentence = NOT_RATED_HEADLINE
+        reason_list, tips = [], []
+        contributions = [c.model_copy(update={"counts": False}) for c in contributions]
     return Recommendation(
         service_id=str(s.ids[i]),
         student_id=str(row.get("student_id", "")),
         service=str(row.get("service", "")),
         minutes_per_week=minutes,
         recommendation=DeliveryModel(rec),
-        headline=f"{_capital(rules.label(rec))}: {split_sentence[:1].lower()}{split_sentence[1:]}",
+        headline=headline,
         split=split,
         rule=DECISION_RULES[rule],
         rule_sentence=rule_sentence,
@@ -972,16 +1404,18 @@ def _explain(s: _Scored, i: int, rules: RuleSet, row: pd.Series) -> Recommendati
         push_in_points=push,
         confidence=confidence,
         confidence_sentence=getattr(w, f"confidence_{confidence}"),
-        reasons=[reason_keys[c] for c in order],
+        reasons=reason_list,
         contributions=contributions,
         feasibility_intro=w.feasibility_intro if notes else "",
         feasibility_notes=notes,
         feasibility_factors=note_keys,
         tipping_points=tips,
-        progress_used=bool(abs(s.evidence[i]) > _EPS),
+        progress_used=bool(abs(s.evidence[i]) > _EPS or s.transition[i]),
         progress_decision=str(s.progress_decision[i]),
         progress_evidence=[line for line in note.split("\n") if line],
         rules_name=rules.name,
         rules_version=rules.version,
         rules_hash=rules.file_hash,
+        split_pattern=pattern,
+        rated=bool(s.rated[i]),
     )

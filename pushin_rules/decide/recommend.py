@@ -47,6 +47,11 @@ EXTRA_COLUMNS: tuple[str, ...] = (
     "rules_name",
     "rules_version",
     "rules_hash",
+    # Added with rules 2.0 (new columns only ever go at the end):
+    # `weekly`: push_in/pull_out minutes are whole sessions every week; `alternating_weeks`:
+    # one session a week alternates settings, and the minutes are the weekly average over the
+    # two-week cycle (the pull-out half rounded down to a whole minute).
+    "split_pattern",
 )
 RECOMMEND_COLUMNS: tuple[str, ...] = CSV_COLUMNS + EXTRA_COLUMNS
 
@@ -59,6 +64,19 @@ def district_evidence(district: District, rules: RuleSet, trend: str | None = No
     return progress_evidence(district.services, summary, rules)
 
 
+def with_grade(district: District) -> pd.DataFrame:
+    """The services frame with each student's grade (students.csv) as a `grade` column, which
+    the engine reads to weigh grades 6-12 as secondary school."""
+    services = district.services
+    if "grade" in services.columns or district.students.empty:
+        return services
+    grades = district.students.set_index("student_id")["grade"]
+    grades = grades[~grades.index.duplicated()]
+    out = services.copy()
+    out["grade"] = services["student_id"].map(grades).fillna("").astype(str).to_numpy()
+    return out
+
+
 def recommend_district(
     district: District, rules: RuleSet | None = None, trend: str | None = None
 ) -> pd.DataFrame:
@@ -69,7 +87,7 @@ def recommend_district(
     Percentages are unrounded here (the CSV rounds them to one decimal).
     """
     rules = rules or load_rules()
-    services = district.services
+    services = with_grade(district)
     evidence = district_evidence(district, rules, trend)
     scored = score_frame(services, rules, evidence)
     pull_out = pd.Series(
@@ -117,4 +135,5 @@ __all__ = [
     "csv_frame",
     "district_evidence",
     "recommend_district",
+    "with_grade",
 ]

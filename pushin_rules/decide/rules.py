@@ -7,6 +7,7 @@ raises RulesError naming each bad key and what is wrong with it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import os
@@ -22,16 +23,24 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pushin_rules.decide.progress import ProgressSettings
 from pushin_rules.errors import RulesError
-from pushin_rules.models import FACTORS, IMPLEMENTATION_FACTORS
+from pushin_rules.models import FACTORS, IMPLEMENTATION_FACTORS, NATURAL_SETTINGS, ServiceType
 
 RATINGS: tuple[int, ...] = (0, 1, 2, 3)
 DIRECTIONS: tuple[str, ...] = ("pull_out", "push_in", "implementation")
 SETTINGS: tuple[str, ...] = ("push_in", "pull_out")
 MODIFIED_SUFFIX = "+modified"
+SERVICE_FAMILIES: tuple[str, ...] = tuple(s.value for s in ServiceType)
+AGE_BANDS: tuple[str, ...] = ("elementary", "secondary")
+# Placeholders a factor's `because` sentence may use (filled per service by the engine).
+BECAUSE_FIELDS: set[str] = {"group_size", "place"}
+# Shipped rule sets by version: decisions recorded under an older version keep showing the
+# rules that produced them (`load_rules_version`).
+SHIPPED_VERSIONS: dict[str, str] = {"1.0.0": "rules_1_0_0.toml", "2.0.0": "rules.toml"}
 
 # Placeholders each wording template may use (the engine fills exactly these).
 _POINTS = {"pull_out_points", "push_in_points", "min_pull_out_points"}
 _EVIDENCE = {"goal_id", "four_point_detail", "trend_detail", "setting_phrase", "points"}
+_SPLIT = {"place", "minutes_per_week"}
 WORDING_FIELDS: dict[str, set[str]] = {
     "rule_presumption_none": _POINTS,
     "rule_presumption_slight": _POINTS,
@@ -40,16 +49,18 @@ WORDING_FIELDS: dict[str, set[str]] = {
     "rule_balance_pull_out": _POINTS,
     "rule_balance_push_in": _POINTS,
     "rule_single_session": _POINTS | {"recommendation"},
-    "split_push_in": {"minutes_per_week"},
-    "split_pull_out": {"minutes_per_week"},
-    "split_hybrid": {
+    "split_push_in": _SPLIT,
+    "split_pull_out": _SPLIT,
+    "split_hybrid": _SPLIT
+    | {
         "push_in_minutes",
         "pull_out_minutes",
         "push_in_sessions",
         "pull_out_sessions",
         "sessions",
-        "minutes_per_week",
     },
+    "split_alternating": _SPLIT
+    | {"session_minutes", "month_sessions", "month_push_in_minutes", "month_pull_out_minutes"},
     "split_remainder": {"remainder"},
     "confidence_clear": set(),
     "confidence_leaning": set(),
@@ -62,6 +73,15 @@ WORDING_FIELDS: dict[str, set[str]] = {
     "evidence_continue": _EVIDENCE,
     "evidence_insufficient": _EVIDENCE,
     "evidence_none": set(),
+    "rule_privacy": _POINTS | {"service"},
+    "rule_transition": _POINTS,
+    "rule_comparable": _POINTS,
+    "evidence_change_pull_out": _EVIDENCE,
+    "evidence_transition": _EVIDENCE,
+    "evidence_goal_met": _EVIDENCE,
+    "evidence_carry_over": _EVIDENCE,
+    "evidence_review": _EVIDENCE,
+    "dose_group": {"group_size", "percent"},
     "setting_push_in": set(),
     "setting_pull_out": set(),
     "setting_unknown": set(),
@@ -70,6 +90,20 @@ WORDING_FIELDS: dict[str, set[str]] = {
     "reason_lre_presumption": set(),
     "sentence_lre_presumption": set(),
 }
+
+
+def _levels(value: Mapping[Any, Any], name: str) -> dict[int, str]:
+    """A table of sentences per rating 1, 2 and 3 (TOML keys are text)."""
+    keys = {str(k) for k in value}
+    wanted = {"1", "2", "3"}
+    if keys != wanted:
+        raise ValueError(f"{name}: needs exactly one sentence for each rating 1, 2 and 3")
+    out = {}
+    for key, text in value.items():
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"{name}: the sentence for rating {key} must be a non-empty text")
+        out[int(key)] = text
+    return out
 
 
 class _Strict(BaseModel):
@@ -96,8 +130,46 @@ class Factor(_Strict):
     direction: Literal["pull_out", "push_in", "implementation"]
     weight: float = Field(ge=0)
     sources: tuple[str, ...] = Field(min_length=1, strict=False)
-    because: str = ""  # need factors: said when the factor is rated above 0
+    # Need factors: said when the factor is rated above 0. One text (rule sets 1.x) or one
+    # per rating 1, 2 and 3, so a rating of 1 is never described as a strong need.
+    because: str | dict[int, str] = ""
+    # Per service family (speech_language, counseling, ...) and per age band (secondary):
+    # rating -> sentence, where the wording differs from `because`.
+    because_by_service: dict[str, dict[int, str]] = Field(default_factory=dict)
+    because_by_age: dict[str, dict[int, str]] = Field(default_factory=dict)
     notes: dict[str, str] = Field(default_factory=dict)  # implementation: setting -> note
+
+    @field_validator("because", mode="before")
+    @classmethod
+    def _because(cls, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return _levels(value, "because")
+        return value
+
+    @field_validator("because_by_service", "because_by_age", mode="before")
+    @classmethod
+    def _because_tables(cls, value: Any, info: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError("must be a table of tables (one sentence per rating 1, 2, 3)")
+        allowed = SERVICE_FAMILIES if info.field_name == "because_by_service" else AGE_BANDS
+        out = {}
+        for key, levels in value.items():
+            if key not in allowed:
+                raise ValueError(f"unknown key {key!r} (use {', '.join(allowed)})")
+            if not isinstance(levels, Mapping):
+                raise ValueError(f"{key}: must be a table with one sentence per rating 1, 2, 3")
+            out[key] = _levels(levels, key)
+        return out
+
+    def sentence(self, rating: int, service: str = "", age: str = "") -> str:
+        """The `because` sentence for a rating (above 0), for a service family and age band,
+        with placeholders left for the engine to fill."""
+        for table, key in ((self.because_by_service, service), (self.because_by_age, age)):
+            if key in table and rating in table[key]:
+                return table[key][rating]
+        if isinstance(self.because, dict):
+            return self.because.get(rating, self.meanings.get(rating, ""))
+        return self.because
 
     @field_validator("meanings", mode="before")
     @classmethod
@@ -149,13 +221,29 @@ class Factor(_Strict):
                 raise ValueError(
                     f"notes: unknown setting {', '.join(unknown)} (use push_in or pull_out)"
                 )
-            if self.because:
+            if self.because or self.because_by_service or self.because_by_age:
                 raise ValueError("because: only need factors have a `because` sentence")
         else:
-            if not self.because.strip():
+            if isinstance(self.because, str) and not self.because.strip():
                 raise ValueError(
                     "because: missing (the sentence said when this factor is rated above 0)"
                 )
+            texts = [self.because] if isinstance(self.because, str) else [*self.because.values()]
+            for table in (self.because_by_service, self.because_by_age):
+                for levels in table.values():
+                    texts.extend(levels.values())
+            for text in texts:
+                try:
+                    used = {f for _, f, _, _ in string.Formatter().parse(text) if f}
+                except ValueError as error:
+                    raise ValueError(f"because: {error}") from None
+                unknown = sorted(used - BECAUSE_FIELDS)
+                if unknown:
+                    raise ValueError(
+                        "because: unknown placeholder "
+                        + ", ".join("{" + u + "}" for u in unknown)
+                        + "; a factor sentence may use {group_size} and {place}"
+                    )
             if self.notes:
                 raise ValueError("notes: only implementation factors have feasibility notes")
         return self
@@ -179,6 +267,22 @@ class Thresholds(_Strict):
     evidence_raise_goal_points: float = Field(ge=0)
     lre_80_cutoff: float = Field(ge=0, le=100)
     lre_40_cutoff: float = Field(ge=0, le=100)
+    # Rule sets 2.x (defaults keep a 1.x file loadable; 1.x ignores them):
+    # a pull-out reason counts only when some pull-out factor is rated this high (a rating
+    # of 1 means "fits in class"), or progress evidence calls for more intensity.
+    moderate_rating: int = Field(default=2, ge=1, le=3)
+    # The sides are comparable (a hybrid) when the smaller has more than this share of the
+    # larger; otherwise the larger side takes every minute.
+    comparable_ratio: float = Field(default=0.5, gt=0, lt=1)
+    # One-sided results are `clear` when the winning side has at least this share of all
+    # points, otherwise `leaning`.
+    clear_share: float = Field(default=0.8, gt=0.5, le=1)
+    # A service with one whole session a week that calls for a split alternates settings
+    # week by week (false: the session goes where the balance points).
+    alternate_weeks: bool = True
+    # A carry-over gap (therapy-room scores clearly above classroom scores) adds these
+    # push-in points.
+    evidence_carry_over_points: float = Field(default=2.0, ge=0)
 
     @model_validator(mode="after")
     def _ordered(self) -> Thresholds:
@@ -215,6 +319,11 @@ class Wording(_Strict):
     split_pull_out: str
     split_hybrid: str
     split_remainder: str
+    split_alternating: str = (
+        "Alternating weeks: one week the {session_minutes}-minute session is {place}, the "
+        "next week in a separate room (about {month_push_in_minutes} minutes a month {place} "
+        "and {month_pull_out_minutes} in a separate room)."
+    )
     confidence_clear: str
     confidence_leaning: str
     confidence_close_call: str
@@ -226,6 +335,42 @@ class Wording(_Strict):
     evidence_continue: str
     evidence_insufficient: str
     evidence_none: str
+    rule_privacy: str = (
+        "This work needs privacy the classroom cannot give, so all minutes are in a private room."
+    )
+    rule_transition: str = (
+        "Progress data show the skill is growing in the separate room, so at least one "
+        "session moves into class for carry-over."
+    )
+    rule_comparable: str = (
+        "The reasons on each side are comparable ({pull_out_points} points for a separate "
+        "room, {push_in_points} for the classroom), so the minutes are split."
+    )
+    evidence_change_pull_out: str = (
+        "Goal {goal_id}: {four_point_detail}; {trend_detail}. More time out of class is not "
+        "the lever: look at how often sessions happen, how long they are, the group size and "
+        "the method."
+    )
+    evidence_transition: str = (
+        "Goal {goal_id}: {four_point_detail}; {trend_detail}. Plan the move toward class: at "
+        "least one session in class, and re-rate intensity and using the skill in class."
+    )
+    evidence_goal_met: str = (
+        "Goal {goal_id}: {four_point_detail}; {trend_detail}. The goal is met; the data do "
+        "not call for a change of setting."
+    )
+    evidence_carry_over: str = (
+        "Goal {goal_id}: scores in the separate room are clearly above scores in class (a "
+        "carry-over gap), so the rules add weight toward more practice in class."
+    )
+    dose_group: str = (
+        "In a group of {group_size}, each student gets only a share of the practice turns, so "
+        "this counts at {percent}% of its weight."
+    )
+    evidence_review: str = (
+        "Goal {goal_id}: {four_point_detail}; {trend_detail}. The data are not clear enough "
+        "to move the recommendation yet; the team reviews them."
+    )
     setting_push_in: str
     setting_pull_out: str
     setting_unknown: str
@@ -254,6 +399,72 @@ class Wording(_Strict):
         return self
 
 
+class Privacy(_Strict):
+    """Work that needs privacy at any age: at the highest `specialized_setting` rating these
+    services / natural settings get no in-class minutes."""
+
+    rating: int = Field(default=3, ge=1, le=3)
+    services: tuple[str, ...] = Field(default=(), strict=False)
+    natural_settings: tuple[str, ...] = Field(default=(), strict=False)
+
+    @model_validator(mode="after")
+    def _known(self) -> Privacy:
+        bad = [s for s in self.services if s not in SERVICE_FAMILIES]
+        bad += [s for s in self.natural_settings if s not in NATURAL_SETTINGS]
+        if bad:
+            raise ValueError(f"unknown service or setting {', '.join(map(repr, bad))}")
+        return self
+
+
+class Secondary(_Strict):
+    """How secondary school (grades `from_grade`-12) is weighed: factor weights that differ."""
+
+    from_grade: int = Field(default=6, ge=1, le=12)
+    weights: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("weights", mode="before")
+    @classmethod
+    def _weights(cls, value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise ValueError("must be a table factor = weight")
+        out = {}
+        for key, weight in value.items():
+            if key not in FACTORS:
+                raise ValueError(f"unknown factor {key!r}")
+            if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+                raise ValueError(f"{key}: {weight!r} must be a number, 0 or more")
+            out[key] = float(weight)
+        return out
+
+
+class Dose(_Strict):
+    """Group size and intensity: a pull-out group shares the provider's practice turns."""
+
+    # intensity's weight is multiplied by entry [group_size - 1]; the last entry applies to
+    # larger groups. Non-increasing, so a bigger group never strengthens the argument.
+    intensity_by_group_size: tuple[float, ...] = Field(default=(1.0,), min_length=1, strict=False)
+
+    @model_validator(mode="after")
+    def _non_increasing(self) -> Dose:
+        values = self.intensity_by_group_size
+        if any(v < 0 or v > 1 for v in values):
+            raise ValueError("intensity_by_group_size: each entry must be between 0 and 1")
+        if any(b > a for a, b in itertools.pairwise(values)):
+            raise ValueError("intensity_by_group_size: entries must not increase")
+        return self
+
+
+DEFAULT_PLACES: dict[str, str] = {
+    "classroom": "in the classroom",
+    "pe": "in PE class",
+    "playground": "on the playground",
+    "lunchroom": "in the lunchroom",
+    "hallway": "in the hallways and on the stairs",
+    "bathroom": "in the student's own bathroom routine",
+    "community": "in the community",
+}
+
+
 class RuleSet(_Strict):
     """A validated rule set. `file_hash` is the sha256 of the file's bytes (or, after
     `with_weights`, of the rule set's canonical JSON), so a saved decision names its rules."""
@@ -270,6 +481,13 @@ class RuleSet(_Strict):
     staffing: StaffingRules
     wording: Wording
     progress: ProgressSettings  # the [progress] table, validated by the progress analytics
+    # 1: the 1.x decision (score margin); 2: the 2.x decision (comparable sides, privacy,
+    # age, dose, alternating weeks). `[rule_set] format`, 1 when absent.
+    format: int = 1
+    places: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PLACES))
+    privacy: Privacy = Field(default_factory=Privacy)
+    secondary: Secondary = Field(default_factory=Secondary)
+    dose: Dose = Field(default_factory=Dose)
 
     # -- lookups -------------------------------------------------------------------------
     def factor(self, key: str) -> Factor:
@@ -293,6 +511,10 @@ class RuleSet(_Strict):
     @property
     def weights(self) -> dict[str, float]:
         return {f.key: f.weight for f in self.factors}
+
+    def place(self, natural_setting: str) -> str:
+        """Where push-in minutes happen, in words ("in the classroom", "in PE class")."""
+        return self.places.get(natural_setting or "classroom", self.places.get("classroom", ""))
 
     def label(self, setting: str) -> str:
         """The plain name of push_in / pull_out / hybrid ("push-in")."""
@@ -340,7 +562,7 @@ class RuleSet(_Strict):
 
 # ------------------------------------------------------------------------------- loading
 
-_TOP_LEVEL = (
+_REQUIRED = (
     "rule_set",
     "terms",
     "sources",
@@ -350,10 +572,27 @@ _TOP_LEVEL = (
     "factors",
     "progress",
 )
+_OPTIONAL = ("places", "privacy", "secondary", "dose")
+_TOP_LEVEL = _REQUIRED + _OPTIONAL
 
 
 def shipped_rules_path() -> Path:
     return Path(str(resources.files("pushin_rules.decide").joinpath("rules.toml")))
+
+
+def load_rules_version(version: str) -> RuleSet:
+    """A rule set shipped with the package, by version ("1.0.0", "2.0.0"), so a decision
+    recorded under an older version can show, and rescore with, the rules that produced it."""
+    name = SHIPPED_VERSIONS.get(version.removesuffix(MODIFIED_SUFFIX))
+    if name is None:
+        raise RulesError(f"no shipped rule set {version!r}; shipped: {', '.join(SHIPPED_VERSIONS)}")
+    return _shipped_file(name)
+
+
+@lru_cache(maxsize=4)
+def _shipped_file(name: str) -> RuleSet:
+    path = Path(str(resources.files("pushin_rules.decide").joinpath(name)))
+    return _load(path, source=f"{name} (shipped)")
 
 
 def load_rules(path: str | os.PathLike[str] | None = None) -> RuleSet:
@@ -410,7 +649,7 @@ def _build(
     for key in table:
         if key not in _TOP_LEVEL:
             problems.append(f"[{key}]: unknown table (the tables are {', '.join(_TOP_LEVEL)})")
-    for key in _TOP_LEVEL:
+    for key in _REQUIRED:
         if key not in table:
             problems.append(f"[{key}]: missing table")
 
@@ -418,7 +657,11 @@ def _build(
     name = _text(head, "rule_set", "name", problems)
     version = _text(head, "rule_set", "version", problems)
     description = head.get("description", "")
-    for extra in sorted(set(head) - {"name", "version", "description"}):
+    rule_format = head.get("format", 1)
+    if isinstance(rule_format, bool) or rule_format not in (1, 2):
+        problems.append(f"rule_set.format: {rule_format!r} is not valid; use 1 or 2")
+        rule_format = 1
+    for extra in sorted(set(head) - {"name", "version", "description", "format"}):
         problems.append(f"rule_set.{extra}: unknown key")
 
     terms: dict[str, Term] = {}
@@ -458,6 +701,18 @@ def _build(
             (Wording, "wording"),
         )
     )
+    extras: dict[str, Any] = {}
+    if "places" in table:
+        places = _section(table, "places", problems)
+        for key, value in places.items():
+            if key not in NATURAL_SETTINGS:
+                problems.append(f"places.{key}: unknown setting ({', '.join(NATURAL_SETTINGS)})")
+            elif not isinstance(value, str) or not value.strip():
+                problems.append(f"places.{key}: must be a non-empty text")
+        extras["places"] = {**DEFAULT_PLACES, **places}
+    for model, key in ((Privacy, "privacy"), (Secondary, "secondary"), (Dose, "dose")):
+        if key in table:
+            extras[key] = _validate(model, _section(table, key, problems), key, problems)
     progress = None
     if "progress" in table:
         try:
@@ -485,6 +740,8 @@ def _build(
         staffing=staffing,
         wording=wording,
         progress=progress,
+        format=int(rule_format),
+        **extras,
     )
 
 

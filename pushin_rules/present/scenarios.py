@@ -270,3 +270,97 @@ def school_choices(district: District) -> list[tuple[str, str]]:
     used = set(district.students["school_id"])
     schools = district.schools[district.schools["school_id"].isin(used)]
     return sorted(zip(schools["school_id"], schools["name"], strict=True), key=lambda p: p[1])
+
+
+# ------------------------------------------------------------------ rule sets side by side
+
+
+@dataclass(frozen=True)
+class RuleSetComparison:
+    """One service scored under two rule sets (for example 1.0.0 and 2.0.0): the table the
+    What-if page shows, both recommendations, and what differs between the rule sets."""
+
+    table: pd.DataFrame  # rows: what matters; columns: one per rule set, then "Changed"
+    before: Any  # Recommendation under rules_a
+    after: Any  # Recommendation under rules_b
+    changed: bool  # the recommendation or its minutes differ
+    rule_changes: list[str]  # weights and thresholds that differ, in words
+
+
+def compare_rule_sets(
+    service: Any,
+    rules_a: Any,
+    rules_b: Any,
+    *,
+    evidence: pd.DataFrame | None = None,
+    grade: str | None = None,
+) -> RuleSetComparison:
+    """Score one service under two rule sets and lay them side by side: recommendation,
+    minutes, split pattern, confidence, the deciding rule's sentence, points, main reasons,
+    the smallest changes that would tip it, and the rules' name, version and hash."""
+    from pushin_rules.decide.engine import recommend
+
+    recs = [recommend(service, rules, evidence, grade=grade) for rules in (rules_a, rules_b)]
+    columns = [_rule_set_name(rules_a), _rule_set_name(rules_b)]
+    if columns[0] == columns[1]:
+        columns = [columns[0] + " (A)", columns[1] + " (B)"]
+    rows: dict[str, list[str]] = {}
+    for rec in recs:
+        values = {
+            "Recommendation": model_label(_value(rec.recommendation)),
+            "Minutes a week": split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes),
+            "Weeks": "alternating weeks"
+            if getattr(rec, "split_pattern", "weekly") == "alternating_weeks"
+            else "the same every week",
+            "Confidence": confidence_label(rec.confidence),
+            "Why": rec.rule_sentence,
+            "Points (out of class / in class)": f"{rec.pull_out_points:g} / {rec.push_in_points:g}",
+            "Main reasons": ", ".join(cap(c.label) for c in reasons(rec)[:3]) or "none",
+            "What would change it": "; ".join(t.sentence for t in rec.tipping_points[:2])
+            or "no single rating change",
+            "Rules": f"{rec.rules_name} {rec.rules_version} ({rec.rules_hash[:12]})",
+        }
+        for key, value in values.items():
+            rows.setdefault(key, []).append(value)
+    table = pd.DataFrame(rows, index=columns).T
+    table["Changed"] = np.where(table[columns[0]] != table[columns[1]], "changed", "")
+    table.index.name = ""
+    before, after = recs
+    changed = (before.recommendation, before.split.pull_out_minutes) != (
+        after.recommendation,
+        after.split.pull_out_minutes,
+    )
+    return RuleSetComparison(
+        table=table,
+        before=before,
+        after=after,
+        changed=changed,
+        rule_changes=rule_set_changes(rules_a, rules_b),
+    )
+
+
+def _rule_set_name(rules: Any) -> str:
+    return f"{rules.name} {rules.version}" if rules.name else str(rules.version)
+
+
+def rule_set_changes(rules_a: Any, rules_b: Any) -> list[str]:
+    """Factor weights and thresholds that differ between two rule sets, one line each."""
+    lines = []
+    for factor in rules_b.need_factors:
+        try:
+            old = rules_a.factor(factor.key).weight
+        except KeyError:
+            continue
+        if abs(old - factor.weight) > 1e-9:
+            lines.append(f"{cap(factor.label)}: weight {old:g} → {factor.weight:g}.")
+    a = rules_a.thresholds.model_dump()
+    b = rules_b.thresholds.model_dump()
+    for key in b:
+        if key in a and a[key] != b[key]:
+            lines.append(f"Threshold {key}: {a[key]} → {b[key]}.")
+    if getattr(rules_a, "format", 1) != getattr(rules_b, "format", 1):
+        lines.append(
+            f"Decision method: format {getattr(rules_a, 'format', 1)} → "
+            f"{getattr(rules_b, 'format', 1)} (see the README, How the recommendation is made)."
+        )
+    return lines

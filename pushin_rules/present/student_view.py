@@ -51,6 +51,21 @@ class GoalView:
     title: str
     description: str
 
+    @property
+    def verdict(self) -> str:
+        """The goal's progress verdict for practitioners (Student page): the decision, what it
+        rests on, likelihood, reliability and the setting comparison."""
+        from pushin_rules.present.words import technical_progress
+
+        return technical_progress(self.analysis)
+
+    @property
+    def family_verdict(self) -> str:
+        """The same verdict in a family's words (Meeting page, take-home summary)."""
+        from pushin_rules.present.words import family_progress
+
+        return family_progress(self.analysis)
+
 
 def goal_views(
     district: District, service_id: str, settings: Any = None, deidentified: bool = False

@@ -24,8 +24,10 @@ MODEL_LABELS: dict[str, str] = {
 MODELS: tuple[str, ...] = ("push_in", "hybrid", "pull_out")
 PROGRESS_LABELS: dict[str, str] = {
     "change": "Change: not on track",
+    "review": "Review: the signs disagree",
     "continue": "Continue: on track",
     "raise_goal": "Raise the goal: ahead",
+    "goal_met": "Goal met",
     "insufficient_data": "Too few scores yet",
     "no_data": "No goals with scores",
     "": "No goals with scores",
@@ -254,10 +256,25 @@ def percent_text(value: object) -> str:
 
 WORKING: dict[str, str] = {
     "change": "Not yet: scores are below the goal line, so the plan should change.",
+    "review": (
+        "Unclear: the progress rules disagree (or the likelihood contradicts them), so the team "
+        "should look at the scores together before changing anything."
+    ),
     "continue": "Yes: progress is on track for the goal.",
     "raise_goal": "Yes: progress is ahead of the goal line; the goal could be raised.",
+    "goal_met": "Yes: the goal is met; plan the next step (a new goal, or practice in class).",
     "insufficient_data": "Too early to tell: not enough scores yet.",
     "no_data": "No progress data for this service yet.",
+}
+# The same answers in words a family follows (no "goal line", no rule names).
+FAMILY_WORKING: dict[str, str] = {
+    "change": "Not yet: progress is slower than the goal needs, so the plan should change.",
+    "review": "Not clear yet: the recent scores and the overall pace point different ways.",
+    "continue": "Yes: progress is on pace to reach the goal.",
+    "raise_goal": "Yes: progress is ahead of pace; the team may set a higher goal.",
+    "goal_met": "Yes: the goal has been reached.",
+    "insufficient_data": "Too early to tell: there are not enough scores yet.",
+    "no_data": "No progress scores for this service yet.",
 }
 
 
@@ -267,16 +284,149 @@ def model_working(decision: object) -> str:
     return WORKING.get(str(_value(decision) or "no_data"), progress_label(decision) + ".")
 
 
+def family_working(decision: object) -> str:
+    """`model_working` in family words, for the Meeting page and the take-home summary."""
+    return FAMILY_WORKING.get(str(_value(decision) or "no_data"), progress_label(decision) + ".")
+
+
+def _num(value: float) -> str:
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def _day(value: Any) -> str:
+    return f"{value.day} {value:%B %Y}" if value is not None else ""
+
+
+def _amount(value: float, measure: str) -> str:
+    return f"{_num(value)} {measure}".strip() if measure else _num(value)
+
+
+_PLACE = {"push_in": "in class", "pull_out": "out of class", "": ""}
+
+
+def family_likelihood(analysis: Any) -> str:
+    """The chance of reaching the goal, said so that it agrees with the verdict: no chance is
+    given for a goal already met or too early to judge (it would say nothing the verdict does
+    not), and the number is the one the verdict was checked against."""
+    if analysis.decision in ("goal_met", "insufficient_data"):
+        return ""
+    p = float(getattr(analysis, "likelihood", math.nan))
+    if math.isnan(p):
+        return ""
+    text = str(getattr(analysis, "likelihood_text", "") or f"{p:.0%}")
+    if text.startswith(">"):
+        text = "better than " + text[1:]
+    elif text.startswith("<"):
+        text = "less than " + text[1:]
+    else:
+        text = "about " + text
+    return f"Chance of reaching the goal by {_day(analysis.target_date)}: {text}."
+
+
+def family_progress(analysis: Any) -> str:
+    """One verdict about a goal in words a family follows: no "aimline", "four-point rule",
+    "ROI" or goal ids. Derived from the same verdict as the technical sentence
+    (`technical_progress`), so the two never disagree."""
+    measure = str(getattr(analysis, "measure", "") or "")
+    decrease = getattr(analysis, "direction", "increase") == "decrease"
+    goal = _amount(analysis.target, measure)
+    by = _day(analysis.target_date)
+    projected = float(getattr(analysis, "projected_at_target", math.nan))
+    pace = (
+        f" At this pace the score would be about {_amount(projected, measure)} by {by} "
+        f"(the goal is {goal}{', lower is better' if decrease else ''})."
+        if not math.isnan(projected)
+        else ""
+    )
+    decision = analysis.decision
+    if decision == "goal_met":
+        sentence = (
+            f"The goal has been reached: the recent scores are at or "
+            f"{'below' if decrease else 'above'} the goal of {goal}."
+        )
+    elif decision == "change":
+        sentence = "Progress is slower than the goal needs, so the plan should change." + pace
+    elif decision == "continue":
+        sentence = "Progress is on pace to reach the goal." + pace
+    elif decision == "raise_goal":
+        sentence = "Progress is ahead of pace; the team may set a higher goal." + pace
+    elif decision == "review":
+        four, trend = analysis.four_point, analysis.trend_rule
+        if four != trend and "insufficient_data" not in (four, trend):
+            recent = {
+                "change": "the most recent scores are behind where they should be",
+                "raise_goal": "the most recent scores are ahead of where they should be",
+                "continue": "the most recent scores are mixed",
+            }[four]
+            overall = {
+                "change": "the overall pace is too slow",
+                "raise_goal": "the overall pace is faster than needed",
+                "continue": "the overall pace is about right",
+            }[trend]
+            sentence = (
+                f"The signs are mixed: {recent}, but {overall}. The team will look at the "
+                "scores together before changing anything."
+            )
+        else:
+            sentence = (
+                "The signs are mixed: the pace and the chance of reaching the goal point "
+                "different ways. The team will look at the scores together before changing "
+                "anything." + pace
+            )
+    else:
+        phase_start = getattr(analysis, "judged_start", None)
+        if getattr(analysis, "judged_phase", False) and phase_start is not None:
+            place = _PLACE.get(str(getattr(analysis, "last_setting", "")), "")
+            count = int(getattr(analysis, "judged_points", 0))
+            sentence = (
+                f"Support changed on {_day(phase_start)}"
+                f"{f' (now {place})' if place else ''}; with {count} "
+                f"score{'' if count == 1 else 's'} since then it is too early to tell how the "
+                "change is working."
+            )
+        elif int(getattr(analysis, "points", 0)) == 0:
+            sentence = "There are no scores yet."
+        else:
+            sentence = "There are not enough scores yet to judge progress."
+    chance = family_likelihood(analysis)
+    if chance:
+        sentence += " " + chance
+    if getattr(analysis, "carry_over_gap", False):
+        sentence += (
+            " Scores out of class are clearly higher than scores in class: the skill needs "
+            "more practice in class."
+        )
+    first_look = "treat this as a first look" in str(getattr(analysis, "reliability", ""))
+    if first_look and decision != "insufficient_data":
+        sentence += " These are early scores, so this is a first look."
+    return sentence
+
+
+def family_progress_lines(views: Iterable[Any]) -> list[str]:
+    """One family sentence per goal of a service ("Goal 1: percent accuracy: The goal has been
+    reached..."), for the take-home summary. `views` are `student_view.GoalView`s (anything
+    with `.title` and `.analysis`); titles carry the goal's number and measure, never its id."""
+    return [f"{view.title}: {family_progress(view.analysis)}" for view in views]
+
+
 def plain_progress(analysis: Any) -> str:
-    """One sentence a parent can follow about a goal's progress."""
-    words = {
-        "change": "Progress is slower than the goal needs, so the plan should change.",
-        "continue": "Progress is on track for the goal.",
-        "raise_goal": "Progress is ahead of the goal; the team may raise it.",
-        "insufficient_data": "There are not enough scores yet to judge progress.",
-    }
-    sentence = words.get(analysis.decision, progress_label(analysis.decision) + ".")
+    """One sentence a parent can follow about a goal's progress (the family wording; the
+    Meeting page shows it under each graph)."""
+    return family_progress(analysis)
+
+
+def technical_progress(analysis: Any) -> str:
+    """The verdict for practitioners (Student page): the decision with what it rests on, the
+    likelihood, how reliable the numbers are, and the setting comparison when there is one."""
+    detail = str(getattr(analysis, "decision_detail", "") or "")
+    parts = [cap(detail) + "." if detail else progress_label(analysis.decision) + "."]
     likelihood = str(getattr(analysis, "likelihood_text", "") or "")
     if likelihood and "not enough" not in likelihood.lower():
-        sentence += f" Likelihood of meeting the goal by the target date: {likelihood}."
-    return sentence
+        parts.append(f"Likelihood of meeting the goal by the target date: {likelihood}.")
+    reliability = str(getattr(analysis, "reliability", "") or "")
+    if reliability:
+        parts.append(cap(reliability) + ".")
+    compare = str(getattr(analysis, "compare_detail", "") or "")
+    if compare:
+        parts.append(cap(compare) + ".")
+    return " ".join(parts)
