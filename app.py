@@ -21,6 +21,7 @@ if who is None:
     st.navigation([st.Page(common.gate_page, title="Sign in")], position="hidden").run()
     st.stop()
 st.session_state["_access"] = who
+common.sync_deidentified()  # from the page address or the operator default
 common.refresh_data_version()
 
 navigation = st.navigation(

@@ -131,6 +131,70 @@ def deidentified() -> bool:
     return bool(st.session_state.get(DEIDENTIFIED_KEY, False))
 
 
+# The de-identified display must survive a reload and a new tab: session state alone does not
+# (a reload starts a new session). It is kept in the page address (?deid=pseudonyms or
+# ?deid=initials; ?deid=off overrides an operator default) and a projector machine can be set
+# to start de-identified (`deidentified_default = true` in secrets.toml, or the environment
+# variable PUSHIN_DEIDENTIFIED_DEFAULT=1).
+DEID_PARAM = "deid"
+_PARAM_MODES = {"pseudonyms": privacy.PSEUDONYM, "initials": privacy.INITIALS}
+_MODE_PARAMS = {mode: param for param, mode in _PARAM_MODES.items()}
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def deidentified_default() -> bool:
+    """The operator's setting for this machine: start every session de-identified."""
+    value = secrets().get("deidentified_default")
+    if value is None:
+        value = os.environ.get("PUSHIN_DEIDENTIFIED_DEFAULT", "")
+    return str(value).strip().lower() in _TRUE
+
+
+def sync_deidentified() -> None:
+    """Settle the de-identified display for this run: a new session (first visit, reload, new
+    tab) takes it from the page address, else from the operator default; then the address is
+    written back, since Streamlit drops query parameters when the page changes."""
+    if DEIDENTIFIED_KEY not in st.session_state:
+        param = str(st.query_params.get(DEID_PARAM, "")).strip().lower()
+        if param in _PARAM_MODES:
+            on, mode = True, _PARAM_MODES[param]
+        elif param in {"off", "0", "false", "names"}:
+            on, mode = False, privacy.PSEUDONYM
+        else:
+            on, mode = deidentified_default(), privacy.PSEUDONYM
+        st.session_state[DEIDENTIFIED_KEY] = on
+        st.session_state.setdefault(LABEL_MODE_KEY, mode)
+    _write_deid_param()
+
+
+def _write_deid_param() -> None:
+    if deidentified():
+        mode = st.session_state.get(LABEL_MODE_KEY, privacy.PSEUDONYM)
+        wanted: str | None = _MODE_PARAMS.get(mode, "pseudonyms")
+    else:
+        wanted = "off" if deidentified_default() else None
+    if wanted is None:
+        if DEID_PARAM in st.query_params:
+            del st.query_params[DEID_PARAM]
+    elif st.query_params.get(DEID_PARAM) != wanted:
+        st.query_params[DEID_PARAM] = wanted
+
+
+def display_mode() -> str:
+    """How students are shown now: "names", "pseudonym" or "initials"."""
+    if not deidentified():
+        return "names"
+    return str(st.session_state.get(LABEL_MODE_KEY, privacy.PSEUDONYM))
+
+
+def mode_key(base: str) -> str:
+    """A widget key that changes with the display mode. Streamlit keeps a widget's label,
+    options and typed text while its key stays the same, so every widget that shows a
+    student's label (or text that may name one) is keyed on the mode: switching the mode
+    builds it afresh with the labels of the new mode."""
+    return f"{base}@{display_mode()}"
+
+
 @st.cache_resource(max_entries=8, show_spinner=False)
 def _labels(version: str, mode: str | None, salt: str, _district) -> pd.Series:
     return privacy.display_labels(_district.students, mode, salt)
@@ -225,6 +289,7 @@ def _through_the_router() -> None:
 def page_header(title: str, help: str) -> None:
     """Every page starts here, so the sign-in gate runs before anything is shown."""
     current_user()
+    sync_deidentified()  # before the router detour, which drops the page address
     _through_the_router()
     st.title(title)
     st.caption(help)
@@ -236,15 +301,19 @@ def sidebar(who: access.Access) -> None:
         st.toggle(
             "De-identified display",
             key=DEIDENTIFIED_KEY,
+            on_change=_write_deid_param,
             help="Show pseudonyms instead of student names on every page, chart and export "
-            "(for projectors and training).",
+            "(for projectors and training). Kept in the page address, so a reload or a new "
+            "tab stays de-identified.",
         )
         if deidentified():
+            st.session_state.setdefault(LABEL_MODE_KEY, privacy.PSEUDONYM)
             st.radio(
                 "Show students as",
                 options=[privacy.PSEUDONYM, privacy.INITIALS],
                 format_func={privacy.PSEUDONYM: "Pseudonyms", privacy.INITIALS: "Initials"}.get,
                 key=LABEL_MODE_KEY,
+                on_change=_write_deid_param,
                 horizontal=True,
             )
         current = district()
@@ -289,25 +358,78 @@ def student_choices(with_services: bool = False) -> tuple[list[str], dict[str, s
     return _student_choices(label_key(), with_services, district(), student_labels())
 
 
+FOUND_KEY = "_found_students"
+
+
+def _find_student(box_key: str) -> None:
+    """The private finder's callback: match what was typed on the server (real names and
+    ids), remember the matching ids, jump to the best one, and clear the box so the typed
+    name is not left on screen."""
+    text = str(st.session_state.get(box_key, "") or "")
+    st.session_state[box_key] = ""
+    if not text.strip():
+        st.session_state.pop(FOUND_KEY, None)
+        return
+    matches = privacy.find_students(district().students, text)
+    st.session_state[FOUND_KEY] = matches
+    if matches:
+        st.session_state["student_id"] = matches[0]
+
+
+def _clear_found() -> None:
+    st.session_state.pop(FOUND_KEY, None)
+
+
 def pick_student(widget_key: str) -> str:
     """The student picker: starts from the student chosen on any page, and remembers the
-    pick for the others. Stops the page with a pointer to the Data page when there is none."""
+    pick for the others. Stops the page with a pointer to the Data page when there is none.
+
+    The picker is keyed on the display mode, so switching to pseudonyms or initials builds it
+    afresh (no real name left in it) on the same student. Beside it a finder takes a name or
+    an id, matches it on the server and shows only the labels of the students found; in the
+    de-identified display what is typed is masked and cleared once it has been matched."""
     ids, names = student_choices()
     if not ids:
         st.info("This district has no students yet. Load a district on the Data page.")
         st.page_link("pages/data.py", label="Go to the Data page", icon=":material/database:")
         st.stop()
+    found = [sid for sid in st.session_state.get(FOUND_KEY) or [] if sid in names]
+    options = found or ids
     wanted = st.session_state.get("student_id")
-    if wanted in ids and st.session_state.get(widget_key) != wanted:
-        st.session_state[widget_key] = wanted
-    student_id = st.selectbox(
-        "Student",
-        ids,
-        format_func=lambda sid: str(names.get(sid, sid)),
-        key=widget_key,
-        on_change=lambda: st.session_state.update(student_id=st.session_state[widget_key]),
-        width=420,
-    )
+    if wanted not in options:
+        wanted = options[0]
+    key = mode_key(widget_key)
+    if st.session_state.get(key) != wanted:
+        st.session_state[key] = wanted
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        student_id = st.selectbox(
+            "Student",
+            options,
+            format_func=lambda sid: str(names.get(sid, sid)),
+            key=key,
+            on_change=lambda: st.session_state.update(student_id=st.session_state[key]),
+            width=360,
+        )
+        box = mode_key(widget_key + ":find")
+        st.text_input(
+            "Find a student by name or id",
+            key=box,
+            on_change=_find_student,
+            args=(box,),
+            type="password" if deidentified() else "default",
+            placeholder="Type a name or id, then Enter",
+            help="Matches the real name or the student id on the server. In the de-identified "
+            "display the typed text is hidden and cleared, and only the pseudonym or initials "
+            "of the students found are shown.",
+            width=300,
+        )
+        if found:
+            st.button("Show every student", on_click=_clear_found, icon=":material/close:")
+    if FOUND_KEY in st.session_state and not found:
+        st.caption("No student matches what was typed.")
+        st.session_state.pop(FOUND_KEY, None)
+    elif len(found) > 1:
+        st.caption(f"{len(found)} students match; the picker lists only them.")
     st.session_state["student_id"] = student_id
     return student_id
 
@@ -329,23 +451,44 @@ def student_recommendations(student_id: str):
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
+def _goal_charts(
+    key: tuple, service_id: str, hidden: bool, shown_as: str, wording: str, _district, _rules
+):
+    import dataclasses
+    import textwrap
+
     from streamlit import dataframe_util
 
-    from pushin_rules.present import charts, student_view
+    from pushin_rules.present import charts, decision_log, student_view
 
+    owner = _district.services.loc[_district.services["service_id"] == service_id, "student_id"]
+    name = ""
+    if hidden and not owner.empty:
+        name = str(_district.student(str(owner.iloc[0])).name)
     out = []
-    for item in student_view.goal_views(_district, service_id, _rules.progress_settings(), hidden):
+    for item in student_view.goal_views(_district, service_id, _rules.progress_settings()):
+        if hidden:
+            # Goal text does not identify a child, and families need it to know what a goal
+            # is; a name typed inside it is replaced like in rationales.
+            described = decision_log.redact(item.description, name, shown_as) if name else ""
+            item = dataclasses.replace(item, description=described)
         chart = charts.progress_chart(
             item.goal,
             item.points,
             item.analysis,
             title=item.title,
             deidentified_title=item.title if hidden else None,
-            width=400,
+            wording=wording,
+            # Narrow enough that its title and legends fit a graph column at 1024 px;
+            # the chart still stretches to a wider column.
+            width=300,
             height=260,
         )
         spec = charts.column_spec(chart)
+        heading = spec.get("title")
+        if isinstance(heading, dict) and isinstance(heading.get("text"), str):
+            # Vega cuts a title wider than the graph; a long one goes on two lines instead.
+            heading["text"] = textwrap.wrap(heading["text"], 26) or heading["text"]
         # Arrow bytes now, once, instead of Streamlit converting every dataset on every rerun.
         spec["datasets"] = {
             name: dataframe_util.convert_anything_to_arrow_bytes(rows)
@@ -355,8 +498,15 @@ def _goal_charts(key: tuple, service_id: str, hidden: bool, _district, _rules):
     return out
 
 
-def goal_charts(service_id: str) -> list:
-    """(goal view, Altair chart, pre-encoded spec) for each goal of one service."""
+def goal_charts(service_id: str, wording: str = "technical") -> list:
+    """(goal view, Altair chart, pre-encoded spec) for each goal of one service; `wording`
+    "family" draws the legend in family words (Meeting page, take-home summary)."""
     current = rules()
     key = (data_version(), current.file_hash)
-    return _goal_charts(key, service_id, deidentified(), district(), current)
+    hidden = deidentified()
+    shown_as = ""
+    if hidden:
+        owner = district().services.loc[district().services["service_id"] == service_id]
+        if not owner.empty:
+            shown_as = student_label(str(owner["student_id"].iloc[0]))
+    return _goal_charts(key, service_id, hidden, shown_as, wording, district(), current)

@@ -211,18 +211,24 @@ else:
                 f"The files have {count:,} problem{'s' if count != 1 else ''}. Nothing was "
                 "loaded; the app is still using the district above."
             )
-            st.dataframe(
-                detail,
-                hide_index=True,
-                width="stretch",
-                column_config={
-                    "file": "File",
-                    "row": st.column_config.NumberColumn("Row", format="%d"),
-                    "column": "Column",
-                    "value": "Value found",
-                    "expected": "What is expected",
-                },
-            )
+            # One list per file, so each file's problems can be fixed in one sitting.
+            for file_name, problems in detail.groupby("file", sort=False):
+                many = len(problems)
+                st.markdown(
+                    f"**{privacy.escape_markdown(file_name or '(no file)')}**: "
+                    f"{many:,} problem{'s' if many != 1 else ''}"
+                )
+                st.dataframe(
+                    problems.drop(columns="file"),
+                    hide_index=True,
+                    width="stretch",
+                    column_config={
+                        "row": st.column_config.NumberColumn("Row", format="%d"),
+                        "column": "Column",
+                        "value": "Value found",
+                        "expected": st.column_config.TextColumn("What is expected", width="large"),
+                    },
+                )
         else:
             st.success(f"Loaded {detail}. Every page now uses this district.")
         for note in notes:
@@ -252,17 +258,16 @@ with st.container(horizontal=True):
 st.subheader("Audit log")
 st.caption("Who loaded data and who recorded decisions, and when (newest first).")
 audit = decision_log.audit_table(store.audit_log(limit=200))
+if common.deidentified():
+    audit = decision_log.deidentify_audit(audit, common.student_labels().to_dict())
 if audit.empty:
     st.info("Nothing has been recorded yet.")
 else:
-    st.dataframe(
-        audit,
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "when": "When",
-            "who": "Who",
-            "what": "What",
-            "details": st.column_config.TextColumn("Details", width="large"),
-        },
-    )
+    # A table that wraps its text: the details are read whole, not cut at a column edge.
+    shown = audit.rename(columns={"when": "When", "who": "Who", "what": "What"})
+    shown = shown.rename(columns={"details": "Details"}).set_index("When")
+    recent = 20
+    st.table(shown.head(recent))
+    if len(shown) > recent:
+        with st.expander(f"Older entries ({len(shown) - recent:,})"):
+            st.table(shown.iloc[recent:])

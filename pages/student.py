@@ -31,7 +31,9 @@ st.caption(privacy.escape_markdown(" · ".join(facts)))
 
 lre = student_view.lre_summary(recs, student_id)
 if lre is not None:
-    cols = st.columns([1, 1, 2])
+    # A row that wraps on a narrow window instead of cutting the metric labels.
+    row = st.container(horizontal=True, gap="large")
+    cols = [row.container(width="content"), row.container(width="content"), row.container()]
     cols[0].metric(
         "In the regular class today",
         words.percent_text(lre["now"]),
@@ -68,7 +70,9 @@ for rec in recommendations:
             f"{words.service_label(rec.service)} · {rec.minutes_per_week} min a week",
             anchor=False,
         )
-        card, progress = st.columns(2, gap="medium")
+        # The graphs get the wider column: at a laptop's width a half column cut their
+        # titles and legends.
+        card, progress = st.columns([2, 3], gap="medium")
         with card:
             st.markdown(f"#### Recommended: {words.model_label(rec.recommendation.value)}")
             st.markdown(
@@ -88,14 +92,20 @@ for rec in recommendations:
             reasons = student_view.reasons(rec)
             if reasons:
                 st.markdown("**Why**")
-                for item in reasons:
-                    st.markdown(
-                        "- "
-                        + privacy.escape_markdown(
-                            f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
-                        ),
-                        help=words.source_list(item.sources),
-                    )
+                # Each reason under the side it pulls toward (a hybrid has reasons on both).
+                for side in ("pull_out", "push_in", "implementation"):
+                    pulling = [item for item in reasons if item.direction == side]
+                    if not pulling:
+                        continue
+                    st.markdown(f"*{words.SIDE_LABELS[side]}*")
+                    for item in pulling:
+                        st.markdown(
+                            "- "
+                            + privacy.escape_markdown(
+                                f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
+                            ),
+                            help=words.source_list(item.sources),
+                        )
             for line in rec.progress_evidence:
                 st.markdown("- " + privacy.escape_markdown(line))
             st.caption(privacy.escape_markdown(rec.confidence_sentence))

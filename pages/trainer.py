@@ -23,6 +23,12 @@ def _decision_map(rules_hash: str, pair: tuple, x_key: str, y_key: str, _rules) 
     ).to_dict()
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _default_axes(rules_hash: str, pair: tuple, keys: tuple, _rules) -> tuple[str, str]:
+    service = trainer.vignette_services(CASES[pair[0]])[pair[1]]
+    return trainer.decision_map_axes(service, _rules, list(keys))
+
+
 common.page_header(
     "Trainer",
     "Synthetic cases for teaching how the rules weigh a student's needs. Nothing on this page "
@@ -107,19 +113,25 @@ with decision_map:
             format_func=case_service_label,
             width=420,
         )
+        default_x, default_y = _default_axes(
+            rules.file_hash, pair, tuple(f.key for f in need), rules
+        )
+        x_choices = [f.key for f in need]
         x_key = st.selectbox(
             "Across",
-            [f.key for f in need],
-            index=0,
+            x_choices,
+            index=x_choices.index(default_x),
             format_func=lambda k: words.cap(rules.factor(k).label),
+            key=f"map_x:{pair[0]}:{pair[1]}",
             width=280,
         )
         y_choices = [f.key for f in need if f.key != x_key]
         y_key = st.selectbox(
             "Up",
             y_choices,
-            index=y_choices.index("generalization") if "generalization" in y_choices else 0,
+            index=y_choices.index(default_y) if default_y in y_choices else 0,
             format_func=lambda k: words.cap(rules.factor(k).label),
+            key=f"map_y:{pair[0]}:{pair[1]}",
             width=280,
         )
     left, right = st.columns([3, 2])
@@ -142,57 +154,70 @@ with quiz:
     state = st.session_state.setdefault(
         QUIZ_KEY, {"index": 0, "tally": trainer.QuizTally(), "answered": None}
     )
-    pair = quiz_questions[state["index"] % len(quiz_questions)]
-    vignette = cases[pair[0]]
-    service = trainer.vignette_services(vignette)[pair[1]]
-    st.caption(
-        f"Question {state['index'] % len(quiz_questions) + 1} of {len(quiz_questions)}. "
-        + state["tally"].text()
-    )
-    st.markdown("**" + privacy.escape_markdown(case_service_label(pair)) + "**")
-    st.markdown(privacy.escape_markdown(words.cite_titles(vignette.situation)))
-    ratings = scenarios.ratings_table(service, rules)
-    columns = st.columns(3)
-    for column, (side, rows) in zip(columns, ratings.groupby("pulls", sort=False), strict=False):
-        with column.container(border=True, height="stretch"):
-            st.markdown(f"**{side}**")
-            for row in rows.itertuples():
-                st.markdown(f"{row.factor}: **{row.rating}**")
-                st.caption(row.meaning)
-    pick = st.radio(
-        "Where would you deliver this service?",
-        list(words.MODELS),
-        format_func=words.model_label,
-        index=None,
-        horizontal=True,
-        key=f"quiz_pick_{state['index']}",
-    )
-    with st.container(horizontal=True):
-        check = st.button("Check my answer", type="primary", disabled=pick is None)
-        if st.button("Next case"):
-            state["index"] += 1
-            state["answered"] = None
+    progress = trainer.QuizProgress(state["index"], len(quiz_questions))
+    st.caption(progress.heading(state["tally"]))
+    if progress.finished:
+        st.success(trainer.final_score(state["tally"], len(quiz_questions)))
+        if st.button("Start the quiz again", type="primary"):
+            st.session_state[QUIZ_KEY] = {
+                "index": 0,
+                "tally": trainer.QuizTally(),
+                "answered": None,
+            }
             st.rerun()
-    if check and pick is not None and state["answered"] is None:
-        answer = recommend(service, rules)
-        result = trainer.score_pick(
-            pick, answer.recommendation.value, answer.confidence == "close_call"
+    else:
+        pair = quiz_questions[state["index"]]
+        vignette = cases[pair[0]]
+        service = trainer.vignette_services(vignette)[pair[1]]
+        st.markdown("**" + privacy.escape_markdown(case_service_label(pair)) + "**")
+        st.markdown(privacy.escape_markdown(words.cite_titles(vignette.situation)))
+        ratings = scenarios.ratings_table(service, rules)
+        columns = st.columns(3)
+        for column, (side, rows) in zip(
+            columns, ratings.groupby("pulls", sort=False), strict=False
+        ):
+            with column.container(border=True, height="stretch"):
+                st.markdown(f"**{side}**")
+                for row in rows.itertuples():
+                    st.markdown(f"{row.factor}: **{row.rating}**")
+                    st.caption(row.meaning)
+        pick = st.radio(
+            "Where would you deliver this service?",
+            list(words.MODELS),
+            format_func=words.model_label,
+            index=None,
+            horizontal=True,
+            key=f"quiz_pick_{state['index']}",
         )
-        state["tally"] = state["tally"].add(result)
-        state["answered"] = (pick, result)
-    if state["answered"] is not None:
-        answer = recommend(service, rules)
-        result = state["answered"][1]
-        (st.success if result.correct else st.warning)(result.message)
-        with st.container(border=True):
-            st.markdown("**The rules' answer:** " + privacy.escape_markdown(words.headline(answer)))
-            st.markdown(privacy.escape_markdown(answer.rule_sentence))
-            for contribution in student_view.reasons(answer):
+        with st.container(horizontal=True):
+            check = st.button("Check my answer", type="primary", disabled=pick is None)
+            last = state["index"] + 1 >= len(quiz_questions)
+            if st.button("See my score" if last else "Next case"):
+                state["index"] += 1
+                state["answered"] = None
+                st.rerun()
+        if check and pick is not None and state["answered"] is None:
+            answer = recommend(service, rules)
+            result = trainer.score_pick(
+                pick, answer.recommendation.value, answer.confidence == "close_call"
+            )
+            state["tally"] = state["tally"].add(result)
+            state["answered"] = (pick, result)
+        if state["answered"] is not None:
+            answer = recommend(service, rules)
+            result = state["answered"][1]
+            (st.success if result.correct else st.warning)(result.message)
+            with st.container(border=True):
                 st.markdown(
-                    "- "
-                    + privacy.escape_markdown(
-                        f"{words.cap(contribution.label)} (rated {contribution.rating}): "
-                        f"{contribution.sentence}"
-                    )
+                    "**The rules' answer:** " + privacy.escape_markdown(words.headline(answer))
                 )
-            st.caption(privacy.escape_markdown(answer.confidence_sentence))
+                st.markdown(privacy.escape_markdown(answer.rule_sentence))
+                for contribution in student_view.reasons(answer):
+                    st.markdown(
+                        "- "
+                        + privacy.escape_markdown(
+                            f"{words.cap(contribution.label)} (rated {contribution.rating}): "
+                            f"{contribution.sentence}"
+                        )
+                    )
+                st.caption(privacy.escape_markdown(answer.confidence_sentence))

@@ -8,6 +8,7 @@ import streamlit as st
 from pages import common
 from pushin_rules.data.synth import VIGNETTES
 from pushin_rules.decide.engine import progress_evidence
+from pushin_rules.decide.rules import MODIFIED_SUFFIX, SHIPPED_VERSIONS, load_rules_version
 from pushin_rules.errors import RulesError
 from pushin_rules.present import caseload, charts, privacy, scenarios, student_view, trainer, words
 
@@ -50,6 +51,21 @@ def _reset() -> None:
     for name in [k for k in st.session_state if str(k).startswith(PREFIX)]:
         del st.session_state[name]
     st.session_state[SCENARIOS_KEY] = []
+
+
+def provider_minutes_text(result, service) -> str:
+    """The provider's weekly minutes for this service, with the reason in words when a group
+    shares the pull-out minutes ("10 a week. The 30 minutes out of class are shared by a
+    group of 3 students.")."""
+    minutes = f"Provider minutes: {result.provider_minutes:,.0f} a week"
+    outside = int(result.rec.split.pull_out_minutes)
+    group = int(service.group_size)
+    if outside and group > 1 and result.provider_minutes < result.rec.minutes_per_week:
+        return (
+            f"{minutes}. The {outside} minutes out of class are shared by a group of {group} "
+            "students."
+        )
+    return minutes + "."
 
 
 common.page_header(
@@ -98,6 +114,7 @@ with st.container(horizontal=True, vertical_alignment="bottom"):
             ids,
             index=ids.index(wanted_student) if wanted_student in ids else 0,
             format_func=lambda sid: str(names.get(sid, sid)),
+            key=common.mode_key("whatif_student"),
             width=320,
         )
         st.session_state["student_id"] = student_id
@@ -148,9 +165,45 @@ if source == "case":
 
 # ---------------------------------------------------------------- editing and result
 @st.fragment
+def rule_sets_side_by_side(service, evidence) -> None:
+    """This service (with the changes above) under another shipped rule set beside the one in
+    use, so a district sees what a new version of the rules changes and why."""
+    others = [v for v in SHIPPED_VERSIONS if v != rules.version.removesuffix(MODIFIED_SUFFIX)]
+    if not others:
+        return
+    st.subheader("Rule sets side by side", anchor=False)
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        other = st.selectbox(
+            "Compare with the rule set",
+            others,
+            format_func=lambda v: f"version {v}",
+            key=f"{PREFIX}other_rules",
+            width=260,
+        )
+    try:
+        compared = scenarios.compare_rule_sets(
+            service, load_rules_version(other), rules, evidence=evidence
+        )
+    except (ValueError, RulesError) as error:
+        st.error(f"This service cannot be scored under version {other}: {error}")
+        return
+    st.caption(
+        "The same service and ratings, scored by each version of the rules. "
+        + ("The recommendation changes." if compared.changed else "The recommendation is the same.")
+    )
+    st.table(compared.table)
+    if compared.rule_changes:
+        with st.expander(f"What differs between the rule sets ({len(compared.rule_changes)})"):
+            for line in compared.rule_changes:
+                st.markdown("- " + privacy.escape_markdown(line))
+
+
 def explore() -> None:
     key = f"{PREFIX}{base_id}:"
-    edit, result = st.columns([2, 3], gap="large")
+    edit_column, result = st.columns([2, 3], gap="large")
+    # The inputs scroll inside their own box, so the result beside them stays in view while
+    # minutes or weights are open.
+    edit = edit_column.container(height=560, border=False)
     with edit:
         st.markdown("**Ratings** (0 none, 1 low, 2 moderate, 3 high)")
         ratings = {}
@@ -243,17 +296,23 @@ def explore() -> None:
         st.caption(
             f"Confidence: {words.confidence_label(now.rec.confidence)} · "
             f"Time in regular class: {words.percent_text(now.lre_percent)} "
-            f"({now.lre_category}) · Provider minutes: {now.provider_minutes:,.0f} a week"
+            f"({now.lre_category})"
         )
+        st.caption(privacy.escape_markdown(provider_minutes_text(now, edited)))
         st.markdown(privacy.escape_markdown(now.rec.rule_sentence))
-        for item in student_view.reasons(now.rec):
-            st.markdown(
-                "- "
-                + privacy.escape_markdown(
-                    f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
-                ),
-                help=words.source_list(item.sources),
-            )
+        reasons = student_view.reasons(now.rec)
+        for side in ("pull_out", "push_in", "implementation"):
+            pulling = [item for item in reasons if item.direction == side]
+            if pulling:
+                st.markdown(f"*{words.SIDE_LABELS[side]}*")
+            for item in pulling:
+                st.markdown(
+                    "- "
+                    + privacy.escape_markdown(
+                        f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
+                    ),
+                    help=words.source_list(item.sources),
+                )
         for line in now.rec.progress_evidence:
             st.markdown("- " + privacy.escape_markdown(line))
         if now.rec.feasibility_notes:
@@ -284,6 +343,8 @@ def explore() -> None:
                         "weights": changed_weights,
                     }
                 )
+
+    rule_sets_side_by_side(edited, evidence)
 
     saved = [s for s in st.session_state[SCENARIOS_KEY] if s["base_id"] == base_id]
     st.subheader("Scenarios side by side", anchor=False)
@@ -342,7 +403,8 @@ else:
     adoption, lre_spec, load_spec = _adoption(
         (common.data_version(), rules.file_hash), school_id, recs, district, rules
     )
-    cols = st.columns(4)
+    first, second = st.columns(2), st.columns(2)  # 2 by 2: no label is cut short
+    cols = [*first, *second]
     cols[0].metric("Services", f"{adoption.services:,}")
     cols[1].metric("Would change model", f"{adoption.services_changing:,}")
     cols[2].metric(
@@ -356,13 +418,12 @@ else:
         delta=f"{adoption.minutes_adopted - adoption.minutes_now:+,.0f} vs today",
         delta_color="off",
     )
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.markdown("**Students by time inside the regular class**")
-        st.vega_lite_chart(lre_spec, width="stretch")
-    with right:
-        st.markdown("**Provider minutes at this school**")
-        if adoption.load.empty:
-            st.caption("No services at this school name a provider.")
-        else:
-            st.vega_lite_chart(load_spec, width="stretch")
+    # One chart under the other: side by side, a laptop's width cut their legends and
+    # crowded the minutes axis.
+    st.markdown("**Students by time inside the regular class**")
+    st.vega_lite_chart(lre_spec, width="stretch")
+    st.markdown("**Provider minutes at this school**")
+    if adoption.load.empty:
+        st.caption("No services at this school name a provider.")
+    else:
+        st.vega_lite_chart(load_spec, width="stretch")

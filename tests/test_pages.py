@@ -153,7 +153,11 @@ def test_caseload_counts_and_table_match_the_engine(
     table = at.dataframe[0].value
     assert len(table) == len(recs)
     by_service = recs.set_index("service_id")["recommendation"].map(words.model_label)
-    assert (table.set_index("service_id")["recommendation"] == by_service).all()
+    shown_recs = table.set_index("service_id")["recommendation"]
+    assert (shown_recs.reindex(by_service.index) == by_service).all()
+    # Who needs attention first: the rows come in order of urgency.
+    assert list(table["urgency"]) == sorted(table["urgency"], reverse=True)
+    assert table["urgency"].iloc[0] > table["urgency"].iloc[-1]
     assert at.get("vega_lite_chart"), "the provider load chart is missing"
 
 
@@ -256,6 +260,9 @@ def test_meeting_decision_is_saved_and_shown(sample_dir: str, district) -> None:
         latest = store.decisions_for_student(student_id)[0]
         assert latest.decision == "overridden" and latest.rationale.startswith("The family")
         assert latest.decided_model.value != latest.recommendation.value
+        # After recording, the form starts empty again (no typed text left in the box).
+        assert at.radio(key=f"mt:{sid}:decision").value == "adopted"
+        assert not [t for t in at.text_area if t.key == f"mt:{sid}:rationale"]
         at.switch_page("pages/student.py")
         run(at)
     text = " ".join(m.value for m in at.markdown).replace("\\", "")
@@ -290,16 +297,21 @@ def test_data_page_refuses_a_bad_folder_and_switches_on_a_good_one(
         next(b for b in at.button if b.label == "Check and load the folder").click()
         run(at)
         assert at.error and "Nothing was loaded" in at.error[0].value
-        problems = at.dataframe[0].value
-        assert {"students.csv", "services.csv"} <= set(problems["file"])
+        # One list per file, each under the file's name.
+        assert len(at.dataframe) >= 2
+        headings = [m.value for m in at.markdown if m.value.startswith("**")]
+        assert any(h.startswith("**students\\.csv**") for h in headings), headings
+        assert any(h.startswith("**services\\.csv**") for h in headings), headings
+        assert all("file" not in frame.value.columns for frame in at.dataframe)
         assert f"{len(district.students)} students" in at.markdown[0].value.replace(",", "")
         at.text_input[0].set_value(str(good))
         next(b for b in at.button if b.label == "Check and load the folder").click()
         run(at)
         assert at.success and "Loaded" in at.success[0].value
         assert "1 students" in at.markdown[0].value
-        audit = at.dataframe[-1].value
-        assert "Replaced the district" in set(audit["what"])
+        audit = at.table[0].value
+        assert "Replaced the district" in set(audit["What"])
+        assert audit["Details"].str.len().max() > 0
 
 
 # --------------------------------------------------------------------------- privacy
@@ -367,3 +379,68 @@ def test_viewers_see_no_decision_form_and_no_import(
     assert any("can view decisions but not record" in c.value for c in meeting.caption)
     assert not data.get("file_uploader") and not data.text_input
     assert any("can view the district but not replace" in i.value for i in data.info)
+
+
+def test_deidentified_meeting_redacts_typed_text_and_keeps_the_student(
+    tmp_path: Path, district
+) -> None:
+    student = district.students.iloc[3]
+    first = str(student["name"]).split()[0]
+    with sample(str(tmp_path / "db")):
+        at = open_page("pages/meeting.py", student_id=str(student["student_id"]))
+        sid = str(
+            district.services.loc[district.services["student_id"] == student["student_id"]].iloc[
+                0, 0
+            ]
+        )
+        at.radio(key=f"mt:{sid}:decision").set_value("overridden")
+        run(at)
+        at.text_area(key=f"mt:{sid}:rationale").set_value(f"{first} wants to stay in class")
+        at.text_area(key="meeting_attendees").set_value(f"{student['name']} (student)\nTeacher")
+        run(at)
+        at.session_state["deidentified"] = True
+        run(at)
+        label = at.header[0].value.replace("\\", "")
+        assert label.startswith("Student ")
+        assert at.text_area(key=f"mt:{sid}:rationale").value == f"{label} wants to stay in class"
+        assert first not in at.text_area(key="meeting_attendees").value
+        picker = next(s for s in at.selectbox if s.label == "Student")
+        assert picker.value == student["student_id"] and picker.key.endswith("@pseudonym")
+        # Pseudonyms -> initials: a new picker on the same student.
+        at.session_state["deidentified_mode"] = "initials"
+        run(at)
+        picker = next(s for s in at.selectbox if s.label == "Student")
+        assert picker.value == student["student_id"] and picker.key.endswith("@initials")
+        assert str(student["name"]) not in page_text(at)
+
+
+def test_private_finder_matches_the_real_name_and_shows_only_the_label(
+    tmp_path: Path, district
+) -> None:
+    student = district.students.iloc[5]
+    with sample(str(tmp_path / "db")):
+        at = open_page("pages/student.py", deidentified=True)
+        box = next(t for t in at.text_input if t.label == "Find a student by name or id")
+        box.set_value(str(student["name"]).lower())
+        run(at)
+        picker = next(s for s in at.selectbox if s.label == "Student")
+        assert picker.value == student["student_id"]
+        box = next(t for t in at.text_input if t.label == "Find a student by name or id")
+        assert box.value == ""
+        assert str(student["name"]) not in page_text(at)
+
+
+def test_what_if_compares_rule_set_1_with_2_for_the_chosen_service(sample_dir: str) -> None:
+    """A district sees what version 2.0.0 changes: the chosen service scored by 1.0.0 and
+    2.0.0 side by side, each column naming its version, with the differences listed."""
+    with sample(sample_dir):
+        at = run(AppTest.from_file(APP, default_timeout=TIMEOUT))
+        at.switch_page("pages/what_if.py")
+        run(at)
+    assert "Rule sets side by side" in [h.value for h in at.subheader]
+    table = at.table[0].value
+    assert [c for c in table.columns if "1.0.0" in c] and [c for c in table.columns if "2.0.0" in c]
+    old, new = (next(c for c in table.columns if v in c) for v in ("1.0.0", "2.0.0"))
+    assert "2.0.0" in table.loc["Rules", new] and "1.0.0" in table.loc["Rules", old]
+    differs = table.loc["Recommendation", old] != table.loc["Recommendation", new]
+    assert (table.loc["Recommendation", "Changed"] == "changed") == differs

@@ -85,3 +85,27 @@ def test_auth_is_configured_only_by_an_auth_section() -> None:
     assert not auth_configured({})
     assert not auth_configured({"access": ALLOW})
     assert auth_configured({"auth": {"client_id": "x"}})
+
+
+def test_deidentified_audit_shows_labels_not_student_ids() -> None:
+    import pandas as pd
+
+    from pushin_rules.present import decision_log
+
+    table = pd.DataFrame(
+        {
+            "when": ["2026-01-10 10:00 UTC"] * 2,
+            "who": ["lee"] * 2,
+            "what": ["Recorded a decision", "Replaced the district"],
+            "details": [
+                "decision 3: student S0001, service SV00001, adopted push_in 60 in class",
+                "replace import: students: 60 added",
+            ],
+        }
+    )
+    out = decision_log.deidentify_audit(table, {"S0001": "Student 7QKD"})
+    assert out["details"][0].startswith("decision 3: student Student 7QKD, service SV00001")
+    assert "S0001" not in out.to_csv()
+    assert out["details"][1] == "replace import: students: 60 added"
+    unknown = decision_log.deidentify_audit(table, {})
+    assert "S0001" not in unknown.to_csv() and "student (hidden)," in unknown["details"][0]

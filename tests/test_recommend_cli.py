@@ -21,7 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data"
 PULL_OUT_KEYS = {f.key for f in load_rules().need_factors if f.direction == "pull_out"}
 LRE = {"80_or_more", "40_to_79", "under_40"}
-PROGRESS = {"change", "continue", "raise_goal", "insufficient_data", "no_data"}
+PROGRESS = {
+    "change",
+    "continue",
+    "raise_goal",
+    "insufficient_data",
+    "no_data",
+    "goal_met",
+    "review",
+}
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

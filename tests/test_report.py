@@ -11,6 +11,8 @@ import shutil
 import struct
 import subprocess
 import zlib
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -215,19 +217,20 @@ def test_summary_has_each_service_its_suggestion_and_the_teams_reasons() -> None
     text = summary()
     assert "## Speech-language therapy, 60 minutes a week" in text
     assert (
-        "**Suggested:** In a separate room (pull-out): all 60 minutes a week in a separate room."
-        in text
+        "**What the tool suggested:** In a small room (pull-out): all 60 minutes a week in a "
+        "small room." in text
     )
     assert "Articulation drill needs privacy" in text
     assert "The therapy room is booked on Tuesdays" in text
     assert "Zoë met the last four targets" in text
     assert (
-        "**The team decided:** Chose differently: Split between the classroom and a separate "
-        "room (hybrid), 30 minutes a week in the classroom and 30 in a separate room." in text
+        "**What the team decided:** The team chose: Split between class and a small room "
+        "(hybrid), 30 minutes a week in class and 30 in a small room." in text
     )
     assert "Ramírez family asked that Zoë keep 30 minutes with her class." in text
-    assert "**The team decided:** Followed the suggestion: Split between" in text
-    assert "About 89.7% of the school week in the regular classroom" in text
+    assert "**What the team decided:** The team agreed with the suggestion: Split" in text
+    assert "**What happens next:** The school will set up this plan." in text
+    assert "Your child spends about 90% of the school week in the regular class." in text
     assert "version 2025.1" in text
     assert "**Meeting:** March 14, 2025" in text
     assert "Ana Ramírez (parent)" in text
@@ -235,7 +238,7 @@ def test_summary_has_each_service_its_suggestion_and_the_teams_reasons() -> None
 
 def test_summary_speaks_to_parents_not_in_codes() -> None:
     text = summary()
-    for term in ("push-in", "pull-out", "Least restrictive environment (LRE)"):
+    for term in ("push-in", "pull-out", "Time with classmates"):
         assert term in text
     for code in ("push_in", "pull_out", "overridden", "adopted", "{", "DeliveryModel"):
         assert code not in text
@@ -270,13 +273,13 @@ def test_superseded_decisions_give_way_to_their_correction() -> None:
     ]
     text = summary(decisions=corrected)
     assert "corrected version" in text and "first version" not in text
-    assert "No decision has been recorded for this service yet." in text  # SV2
+    assert "The team has not decided yet." in text  # SV2
 
 
 def test_changed_recommendation_since_the_meeting_is_pointed_out() -> None:
     old = record(recommendation="push_in", rec_push_in_minutes=60, rec_pull_out_minutes=0)
     text = summary(decisions=[old])
-    assert "At the meeting the tool suggested In the classroom (push-in)" in text
+    assert "At the meeting the tool suggested: In class (push-in)" in text
 
 
 def test_charts_are_embedded_when_given() -> None:
@@ -328,14 +331,14 @@ def test_pdf_contains_the_summary() -> None:
     assert data.startswith(b"%PDF")
     text = pdf_text(data)
     for words in (
-        "Meeting summary: where services take place",
+        "Meeting summary: where your child gets help",
         "Zoë Ramírez",
         "Speech-language therapy, 60 minutes a week",
-        "In a separate room (pull-out): all 60 minutes a week in a separate room.",
+        "In a small room (pull-out): all 60 minutes a week in a small room.",
         "Articulation drill needs privacy",
-        "Chose differently: Split between the classroom and a separate room (hybrid)",
+        "The team chose: Split between class and a small room (hybrid)",
         "Ramírez family asked that Zoë keep 30 minutes with her class.",
-        "Least restrictive environment (LRE)",
+        "Time with classmates",
         "version 2025.1",
     ):
         assert words in text, words
@@ -364,7 +367,7 @@ def test_pdf_without_the_unicode_font_falls_back_to_latin1(
     assert data.startswith(b"%PDF") and b"DejaVu" not in data
     text = pdf_text(data)
     assert 'Zoë "Ramírez" - ?' in text
-    assert "Chose differently" in text
+    assert "The team chose" in text
 
 
 def test_pdf_is_reproducible() -> None:
@@ -419,3 +422,170 @@ def test_decision_input_fields_all_reach_the_csv() -> None:
     # A new field on decisions must be a conscious choice for the CSV, not forgotten.
     left_out = {"explanation"}
     assert set(DecisionInput.model_fields) - left_out <= set(report.DECISION_CSV_COLUMNS)
+
+
+# --------------------------------------------------------------------------- family reading
+
+
+def sample_summaries(deidentified: bool = False) -> Iterator[tuple[str, dict, list[dict]]]:
+    """(student id, report student, report services) for students of the bundled sample
+    district, shaped as the Meeting page shapes them (goals by description, progress in a
+    plain sentence)."""
+    from pushin_rules.data.loader import load_district
+    from pushin_rules.decide.progress import goal_summary
+    from pushin_rules.decide.recommend import recommend_district
+    from pushin_rules.decide.rules import load_rules
+    from pushin_rules.present import meeting_form, student_view, words
+
+    district = load_district(Path(__file__).resolve().parent.parent / "sample_data")
+    rules = load_rules()
+    goals = goal_summary(district, rules.progress)
+    recs = recommend_district(district, rules)
+    for student_id in ("S0001", "S0002", "S0003", "S0004", "S0005", "S0008"):
+        services = []
+        for rec in student_view.student_recommendations(district, rules, goals, student_id):
+            views = student_view.goal_views(district, rec.service_id, rules.progress_settings())
+            services.append(
+                service_summary(
+                    rec.model_dump(mode="json"),
+                    goals=[
+                        {"description": v.description, "progress": words.plain_progress(v.analysis)}
+                        for v in views
+                    ],
+                )
+            )
+        person = meeting_form.meeting_student(district, recs, student_id, "Student 7QKD")
+        yield student_id, person, services
+
+
+def decided(services: list[dict]) -> list[DecisionRecord]:
+    """The team overrode the first service and followed the others."""
+    out = []
+    for number, service in enumerate(services, start=1):
+        out.append(
+            record(
+                id=number,
+                student_id="S",
+                service_id=service["service_id"],
+                recommendation=service["recommendation"],
+                rec_push_in_minutes=service["push_in_minutes"],
+                rec_pull_out_minutes=service["pull_out_minutes"],
+                decision="overridden" if number == 1 else "adopted",
+                decided_model="hybrid" if number == 1 else service["recommendation"],
+                decided_push_in_minutes=30 if number == 1 else service["push_in_minutes"],
+                decided_pull_out_minutes=30 if number == 1 else service["pull_out_minutes"],
+                rationale="The family asked for time with the class." if number == 1 else "",
+            )
+        )
+    return out
+
+
+JARGON = ("aimline", "four-point", "four point", "ROI", "rate of improvement", "trend", "LRE")
+
+
+@pytest.mark.parametrize("deidentified", [False, True])
+def test_family_summary_of_sample_students_reads_at_grade_8_or_below(deidentified: bool) -> None:
+    from pushin_rules.present.family_words import flesch_kincaid_grade, plain_text
+
+    for student_id, person, services in sample_summaries():
+        for decisions in ([], decided(services)):
+            text = meeting_summary_markdown(
+                person, services, decisions, deidentified=deidentified, generated=GENERATED
+            )
+            for word in JARGON:
+                assert not re.search(rf"\b{re.escape(word)}\b", text), (student_id, word)
+            assert not re.search(r"\bG\d{5}\b", text), "goal ids mean nothing to a family"
+            grade = flesch_kincaid_grade(plain_text(text))
+            assert grade <= 8, (student_id, deidentified, round(grade, 1))
+            assert "What happens next" in text and "case manager" in text
+            for service in services:
+                for goal in service["goals"]:
+                    assert md_text(goal["description"]) in text  # goals by what they say
+
+
+def test_family_summary_names_the_case_manager_unless_deidentified() -> None:
+    _, person, services = next(sample_summaries())
+    named = meeting_summary_markdown(person, services, [], deidentified=False, generated=GENERATED)
+    assert f"Ask {person['case_manager']}, your child's case manager." in named
+    hidden = meeting_summary_markdown(person, services, [], deidentified=True, generated=GENERATED)
+    assert person["case_manager"] not in hidden and person["name"] not in hidden
+    assert "Ask your child's case manager." in hidden
+
+
+def test_goal_text_naming_the_student_is_redacted_when_deidentified() -> None:
+    service = {
+        **SERVICES[0],
+        "goals": [{"description": "Zoë will name 20 letters", "progress": "On track."}],
+    }
+    text = summary(deidentified=True, student={**STUDENT, "pseudonym": "Student 7QKD"})
+    shown = meeting_summary_markdown(
+        {**STUDENT, "pseudonym": "Student 7QKD"},
+        [service],
+        [],
+        deidentified=True,
+        generated=GENERATED,
+    )
+    assert "Zoë" not in text + shown
+    assert "Student 7QKD will name 20 letters" in shown
+
+
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("The cat sat on the mat. The dog ran to the cat.", -3.0, 1.0),
+        (
+            "Individualized educational programming necessitates comprehensive "
+            "interdisciplinary collaboration among professionals.",
+            16.0,
+            40.0,
+        ),
+    ],
+)
+def test_flesch_kincaid_grade_of_known_texts(text: str, low: float, high: float) -> None:
+    from pushin_rules.present.family_words import flesch_kincaid_grade, syllables
+
+    assert low <= flesch_kincaid_grade(text) <= high
+    counts = {"cat": 1, "table": 2, "reading": 2, "family": 3, "education": 4, "the": 1}
+    assert {word: syllables(word) for word in counts} == counts
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_pdf_has_no_nearly_blank_last_page(tmp_path) -> None:
+    """Rendered page by page (pdftoppm), the last page of every sample summary carries a
+    real share of the text, not a line or two."""
+    for student_id, person, services in sample_summaries():
+        for decisions in ([], decided(services)):
+            data = meeting_summary_pdf(
+                person, services, decisions, deidentified=False, generated=GENERATED
+            )
+            pages = render_pages(data, tmp_path / student_id)
+            if len(pages) > 1:
+                filled = inked_share(pages[-1])
+                assert filled >= 0.15, (student_id, len(pages), round(filled, 2))
+
+
+def render_pages(data: bytes, folder: Path) -> list[Path]:
+    """Each page of a PDF as a grey-scale PGM image (pdftoppm, 40 dpi)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    source = folder / "summary.pdf"
+    source.write_bytes(data)
+    subprocess.run(
+        ["pdftoppm", "-gray", "-r", "40", str(source), str(folder / "page")],
+        check=True,
+        capture_output=True,
+    )
+    return sorted(folder.glob("page-*.pgm"))
+
+
+def inked_share(page: Path) -> float:
+    """The share of a page's height between its first and last line of ink, the footer
+    (bottom 8%) left out."""
+    raw = page.read_bytes()
+    fields = raw.split(maxsplit=4)  # P5, width, height, maxval, pixels
+    width, height = int(fields[1]), int(fields[2])
+    pixels = fields[4][: width * height]
+    body = int(height * 0.92)
+    inked = [y for y in range(body) if min(pixels[y * width : (y + 1) * width]) < 128]
+    if not inked:
+        return 0.0
+    return (inked[-1] - inked[0]) / body

@@ -140,6 +140,50 @@ def test_filters_keep_what_is_asked(
     assert first in set(found["student"])
 
 
+def test_caseload_puts_who_needs_attention_first_and_today_follows_the_decision(
+    district: District, recs: pd.DataFrame, names: pd.Series
+) -> None:
+    import datetime as dt
+    from types import SimpleNamespace
+
+    table = caseload.caseload_table(recs, district, names)
+    urgency = table["urgency"].tolist()
+    assert urgency == sorted(urgency, reverse=True)
+    top = table.iloc[0]
+    assert top["attention"] and top["urgency"] >= caseload.URGENCY_POINTS["differs"]
+    assert (table.loc[table["urgency"] == 0, "attention"] == "").all()
+    changes = table[table["progress"] == words.PROGRESS_LABELS["change"]]
+    assert (changes["attention"].str.startswith("Not on track")).all()
+
+    # A recorded decision: "Today" shows the decided model, the import stays beside it, and
+    # "differs" compares the recommendation with what the team decided.
+    row = recs.iloc[0]
+    other = next(m for m in words.MODELS if m != row["recommendation"])
+    newer = SimpleNamespace(
+        service_id=row["service_id"],
+        decided_model=row["recommendation"],
+        recommendation=row["recommendation"],
+        meeting_date=dt.date(2026, 1, 10),
+        superseded_by=None,
+    )
+    older = SimpleNamespace(**{**vars(newer), "decided_model": other})
+    corrected = SimpleNamespace(**{**vars(newer), "decided_model": other, "superseded_by": 9})
+    decided = caseload.decided_models([corrected, newer, older])
+    assert decided.to_dict("records") == [
+        {
+            "service_id": row["service_id"],
+            "decided_model": row["recommendation"],
+            "meeting_date": "2026-01-10",
+        }
+    ]
+    after = caseload.caseload_table(recs, district, names, decided).set_index("service_id")
+    line = after.loc[row["service_id"]]
+    assert line["current_model"] == words.model_label(row["recommendation"]) + " (decided)"
+    assert line["imported_model"] == words.model_label(row["current_model"])
+    assert line["decided_on"] == "2026-01-10"
+    assert not line["differs"]
+
+
 def test_empty_caseload_table() -> None:
     empty = District.empty()
     table = caseload.caseload_table(
@@ -412,11 +456,47 @@ def test_service_with_keeps_the_service_valid() -> None:
         scenarios.service_with(service, intensity=7)
 
 
-def test_vignette_titles_hide_names_when_asked() -> None:
-    vignette = synth.VIGNETTES[0]
-    assert vignette.name in trainer.vignette_title(vignette, False)
-    assert vignette.name not in trainer.vignette_title(vignette, True)
-    assert "source 003" not in words.cite_titles(vignette.situation)
+def test_vignette_titles_never_carry_a_persons_name() -> None:
+    # The sample district reuses the cases' invented names for its first students, so a
+    # trainer title with a name would read as a district record.
+    titles = set()
+    for vignette in synth.VIGNETTES:
+        for hidden in (False, True):
+            title = trainer.vignette_title(vignette, hidden)
+            assert vignette.name not in title
+            assert not any(part in title for part in vignette.name.split())
+            titles.add(title)
+    assert len(titles) == len(synth.VIGNETTES)
+    assert trainer.vignette_title(synth.VIGNETTES[0]) == "Case A (grade 2)"
+    assert "source 003" not in words.cite_titles(synth.VIGNETTES[0].situation)
+
+
+def test_quiz_ends_after_the_last_question_with_its_score() -> None:
+    right = trainer.score_pick("push_in", "push_in")
+    near = trainer.score_pick("hybrid", "push_in")
+    tally = trainer.QuizTally().add(right).add(near).add(right)
+    assert not trainer.QuizProgress(6, 7).finished
+    assert trainer.QuizProgress(6, 7).heading(tally).startswith("Question 7 of 7.")
+    done = trainer.QuizProgress(7, 7)
+    assert done.finished
+    assert trainer.final_score(tally, 7) == (
+        "You matched the rules on 2 of 7 questions (3 answered, 1 one step away)."
+    )
+    every = trainer.QuizTally(asked=7, correct=7)
+    assert trainer.final_score(every, 7) == "You matched the rules on 7 of 7 questions."
+
+
+def test_default_decision_map_shows_more_than_one_answer() -> None:
+    from pushin_rules.decide.rules import load_rules
+
+    rules = load_rules()
+    keys = [f.key for f in rules.factors if f.is_need]
+    for vignette in synth.VIGNETTES:
+        for service in trainer.vignette_services(vignette):
+            x, y = trainer.decision_map_axes(service, rules, keys)
+            assert x != y
+            grid = trainer.decision_map(service, rules, x, y)
+            assert grid["model"].nunique() >= 2, (vignette.key, service.service)
 
 
 def test_ratings_table_and_terms() -> None:
@@ -550,6 +630,32 @@ def test_decided_split_keeps_a_hybrid_in_both_settings() -> None:
     assert meeting_form.decided_split("pull_out", 60) == (0, 60)
     assert meeting_form.decided_split("hybrid", 60) == (30, 30)
     assert meeting_form.decided_split("hybrid", 60, 60) == (59, 1)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "session", "typed", "expected"),
+    [
+        (60, 30, 30, (30, 30)),  # two sessions: one in class, one out
+        (60, 30, 45, (30, 30)),  # 45 is not whole sessions: the nearest whole number
+        (90, 30, 50, (60, 30)),
+        (90, 30, 90, (60, 30)),  # at least one session out of class
+        (90, 30, 1, (30, 60)),  # at least one session in class
+        (120, 20, None, (60, 60)),
+    ],
+)
+def test_an_overridden_hybrid_splits_whole_sessions(
+    minutes: int, session: int, typed: int | None, expected: tuple[int, int]
+) -> None:
+    inside, outside = meeting_form.decided_split("hybrid", minutes, typed, session)
+    assert (inside, outside) == expected
+    assert inside % session == 0 and outside % session == 0
+    assert meeting_form.hybrid_sessions(minutes, session)[0] == session
+
+
+def test_no_hybrid_override_for_a_single_session_a_week() -> None:
+    assert meeting_form.hybrid_sessions(30, 30) == []
+    assert "hybrid" not in meeting_form.override_models("push_in", 30, 30)
+    assert "hybrid" in meeting_form.override_models("push_in", 60, 30)
 
 
 def test_deidentified_history_hides_names() -> None:

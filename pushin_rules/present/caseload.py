@@ -38,7 +38,20 @@ CASELOAD_COLUMNS: tuple[str, ...] = (
     "close_call",
     "progress",
     "lre_category",
+    "imported_model",
+    "decided_on",
+    "urgency",
+    "attention",
 )
+
+# Who needs attention first: a goal whose data say the plan is not working, then a
+# recommendation that differs from what the student gets today, then a close call.
+URGENCY_POINTS: dict[str, int] = {"change": 4, "differs": 2, "close_call": 1}
+ATTENTION_WORDS: dict[str, str] = {
+    "change": "not on track",
+    "differs": "differs from today",
+    "close_call": "close call",
+}
 
 CLOSE_CALL_CONFIDENCE = ("close_call", "low")
 
@@ -71,10 +84,19 @@ def differs_from_current(recs: pd.DataFrame) -> pd.Series:
     return recs["recommendation"].astype(str) != current
 
 
-def caseload_table(recs: pd.DataFrame, district: District, labels: pd.Series) -> pd.DataFrame:
-    """One row per service, in the caseload page's words (columns `CASELOAD_COLUMNS`).
+def caseload_table(
+    recs: pd.DataFrame,
+    district: District,
+    labels: pd.Series,
+    decided: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row per service, in the caseload page's words (columns `CASELOAD_COLUMNS`), the
+    services that need attention first (`urgency`, then the student's label).
 
     `labels` maps student_id to the name shown (a pseudonym in de-identified mode).
+    `decided` (`decided_models`) holds the team's recorded decisions: where one stands,
+    "Today" is the model the team decided, the imported one is kept beside it, and "differs"
+    compares the recommendation with the decision.
     """
     if recs.empty:
         return pd.DataFrame(
@@ -87,7 +109,26 @@ def caseload_table(recs: pd.DataFrame, district: District, labels: pd.Series) ->
     student_ids = recs["student_id"].astype(str)
     school_ids = student_ids.map(students["school_id"]).fillna("")
     provider_ids = recs["service_id"].map(services["provider_id"]).fillna("")
-    current = recs.get("current_model", pd.Series("", index=recs.index)).fillna("")
+    imported = recs.get("current_model", pd.Series("", index=recs.index)).fillna("").astype(str)
+    current = imported
+    decided_on = pd.Series("", index=recs.index, dtype=object)
+    if decided is not None and not decided.empty:
+        by_service = decided.set_index("service_id")
+        mapped = recs["service_id"].map(by_service["decided_model"])
+        current = mapped.where(mapped.notna(), imported).astype(str)
+        decided_on = recs["service_id"].map(by_service["meeting_date"]).fillna("").astype(str)
+    differs = recs["recommendation"].astype(str) != current
+    close = close_calls(recs)
+    change = (
+        recs.get("progress_decision", pd.Series("", index=recs.index)).fillna("").astype(str)
+        == "change"
+    )
+    flags = {"change": change.to_numpy(), "differs": differs.to_numpy(), "close_call": close}
+    urgency = sum(np.asarray(flags[k], dtype=int) * points for k, points in URGENCY_POINTS.items())
+    attention = [
+        " · ".join(ATTENTION_WORDS[k] for k in URGENCY_POINTS if bool(flags[k][i])).capitalize()
+        for i in range(len(recs))
+    ]
     table = pd.DataFrame(
         {
             "service_id": recs["service_id"].astype(str).to_numpy(),
@@ -107,9 +148,12 @@ def caseload_table(recs: pd.DataFrame, district: District, labels: pd.Series) ->
             "confidence": recs["confidence"].map(confidence_text).to_numpy()
             if "confidence" in recs
             else "",
-            "current_model": current.map(model_label).to_numpy(),
-            "differs": differs_from_current(recs).to_numpy(),
-            "close_call": close_calls(recs).to_numpy(),
+            "current_model": [
+                model_label(model) + (" (decided)" if when else "")
+                for model, when in zip(current, decided_on, strict=True)
+            ],
+            "differs": differs.to_numpy(),
+            "close_call": np.asarray(close, dtype=bool),
             "progress": recs.get("progress_decision", pd.Series("", index=recs.index))
             .fillna("")
             .map(progress_label)
@@ -117,12 +161,36 @@ def caseload_table(recs: pd.DataFrame, district: District, labels: pd.Series) ->
             "lre_category": recs.get("lre_category", pd.Series("", index=recs.index))
             .map(lre_label)
             .to_numpy(),
+            "imported_model": imported.map(model_label).to_numpy(),
+            "decided_on": decided_on.to_numpy(),
+            "urgency": np.asarray(urgency, dtype=int),
+            "attention": attention,
         }
     )
-    return table
+    order = np.lexsort((table["student"].astype(str).str.lower().to_numpy(), -table["urgency"]))
+    return table.iloc[order].reset_index(drop=True)
 
 
-_CASELOAD_DTYPES = {"differs": bool, "close_call": bool}
+def decided_models(decisions: list[Any]) -> pd.DataFrame:
+    """The decision that stands for each service (not corrected later; the newest): columns
+    service_id, decided_model (code), meeting_date (ISO text). `decisions` are the store's
+    records, newest first (`Store.all_decisions`)."""
+    rows: dict[str, dict[str, str]] = {}
+    for record in decisions:
+        if getattr(record, "superseded_by", None) is not None or record.service_id in rows:
+            continue
+        model = getattr(record.decided_model, "value", record.decided_model)
+        rows[record.service_id] = {
+            "service_id": str(record.service_id),
+            "decided_model": str(model or getattr(record.recommendation, "value", "")),
+            "meeting_date": str(record.meeting_date),
+        }
+    return pd.DataFrame(
+        list(rows.values()), columns=["service_id", "decided_model", "meeting_date"]
+    )
+
+
+_CASELOAD_DTYPES = {"differs": bool, "close_call": bool, "urgency": int}
 
 
 @dataclass(frozen=True)
@@ -165,6 +233,9 @@ class CaseloadFilter:
     only_close_calls: bool = False
     only_change: bool = False
     text: str = ""
+    # Students found by the private finder (real name or id matched on the server): kept
+    # besides those whose shown label holds `text`.
+    student_ids: tuple[str, ...] = ()
 
 
 def filter_caseload(table: pd.DataFrame, how: CaseloadFilter) -> pd.DataFrame:
@@ -186,7 +257,10 @@ def filter_caseload(table: pd.DataFrame, how: CaseloadFilter) -> pd.DataFrame:
         keep &= table["progress"] == PROGRESS_LABELS["change"]
     text = how.text.strip().lower()
     if text:
-        keep &= table["student"].astype(str).str.lower().str.contains(text, regex=False)
+        shown = table["student"].astype(str).str.lower().str.contains(text, regex=False)
+        if how.student_ids:
+            shown |= table["student_id"].isin(how.student_ids)
+        keep &= shown
     return table[keep]
 
 

@@ -187,3 +187,23 @@ def deidentify_history(table: pd.DataFrame, name: str, shown_as: str) -> pd.Data
         lambda text: f"{len(parse_attendees(text))} people (names hidden)" if text else ""
     )
     return out
+
+
+def deidentify_audit(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """An audit table for a de-identified display: "student S0001" in the details becomes
+    the student's label ("student Student 7QKD"); an id number identifies a student too."""
+    import re
+
+    if table.empty:
+        return table
+
+    def scrub(text: str) -> str:
+        return re.sub(
+            r"\bstudent (\S+?)(?=[,;\s]|$)",
+            lambda m: "student " + str(labels.get(m.group(1), "(hidden)")),
+            text,
+        )
+
+    out = table.copy()
+    out["details"] = out["details"].astype(str).map(scrub)
+    return out

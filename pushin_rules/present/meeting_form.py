@@ -20,22 +20,44 @@ def parse_attendees(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[\n;,]+", text or "") if part.strip()]
 
 
-def override_models(recommended: object) -> list[str]:
+def override_models(
+    recommended: object, minutes: int | None = None, session_minutes: int | None = None
+) -> list[str]:
     """The models a team can choose when it overrides: every model but the recommended one,
-    except a hybrid, which the team may keep with a different split."""
+    except a hybrid, which the team may keep with a different split. A hybrid is offered
+    only when the week holds at least two whole sessions (one in class, one out)."""
     code = str(_value(recommended))
-    return [m for m in MODELS if m != code or m == "hybrid"]
+    models = [m for m in MODELS if m != code or m == "hybrid"]
+    if minutes is not None and not hybrid_sessions(minutes, session_minutes):
+        models = [m for m in models if m != "hybrid"]
+    return models
 
 
-def decided_split(model: str, minutes: int, push_in: int | None = None) -> tuple[int, int]:
-    """(minutes in class, minutes out of class) for a model the team chose; a hybrid needs
-    its minutes in class, kept strictly between 0 and the week's minutes."""
+def hybrid_sessions(minutes: int, session_minutes: int | None) -> list[int]:
+    """The minutes in class a hybrid can have when it splits whole sessions: every multiple
+    of the session length from one session to all but one (empty when the week has fewer
+    than two sessions). Without a usable session length, any whole minute split."""
+    minutes = int(minutes)
+    session = int(session_minutes or 0)
+    if session <= 0 or minutes % session:
+        # No session length, or a week that is not whole sessions: whole minutes only.
+        return list(range(1, minutes))
+    return list(range(session, minutes, session))  # empty below two sessions
+
+
+def decided_split(
+    model: str, minutes: int, push_in: int | None = None, session_minutes: int | None = None
+) -> tuple[int, int]:
+    """(minutes in class, minutes out of class) for a model the team chose. A hybrid splits
+    whole sessions: its minutes in class are moved to the nearest whole number of sessions,
+    at least one session on each side (`hybrid_sessions`)."""
     if model == "push_in":
         return minutes, 0
     if model == "pull_out":
         return 0, minutes
-    inside = int(push_in if push_in is not None else minutes // 2)
-    inside = min(max(inside, 1), minutes - 1)
+    allowed = hybrid_sessions(minutes, session_minutes) or list(range(1, max(minutes, 2)))
+    wanted = int(push_in if push_in is not None else minutes // 2)
+    inside = min(allowed, key=lambda m: (abs(m - wanted), m))
     return inside, minutes - inside
 
 
@@ -50,6 +72,7 @@ def decision_fields(
     push_in: int | None = None,
     rationale: str = "",
     supersedes: int | None = None,
+    session_minutes: int | None = None,
 ) -> dict[str, Any]:
     """The fields of `store.DecisionInput` for one service's decision at a meeting. An adopted
     decision takes the recommendation's model and split; an override the team's."""
@@ -72,7 +95,7 @@ def decision_fields(
     }
     if decision == "overridden":
         chosen = model or _value(rec.recommendation)
-        inside, outside = decided_split(str(chosen), rec.minutes_per_week, push_in)
+        inside, outside = decided_split(str(chosen), rec.minutes_per_week, push_in, session_minutes)
         fields.update(
             decided_model=chosen,
             decided_push_in_minutes=inside,
@@ -94,6 +117,7 @@ def meeting_student(
         "grade": student.grade,
         "school": str(schools.get(student.school_id, student.school_id)),
         "classroom": student.classroom,
+        "case_manager": str(getattr(student, "case_manager", "") or ""),
         "pseudonym": shown_as,
         "lre_percent": lre.get("adopted"),
         "lre_category": lre.get("adopted_category", ""),

@@ -63,3 +63,33 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$&:])")
 def escape_markdown(text: object) -> str:
     """Text that Markdown shows literally: no emphasis, links, HTML or maths from user input."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+def find_students(students: pd.DataFrame, text: str, limit: int = 50) -> list[str]:
+    """Student ids whose id or real name matches what staff typed, best matches first: an
+    exact id, then names or ids holding every typed word (case and accents as typed are
+    ignored). The match runs on the server; a de-identified page shows only the labels of
+    the ids returned, never the names."""
+    words = [w for w in re.split(r"\s+", _fold(text)) if w]
+    if not words or students.empty:
+        return []
+    ids = students["student_id"].astype(str)
+    names = students["name"].astype(str).map(_fold)
+    folded_ids = ids.map(_fold)
+    exact = folded_ids == " ".join(words)
+    hay = names + " " + folded_ids
+    every = pd.Series(True, index=students.index)
+    for word in words:
+        every &= hay.str.contains(word, regex=False)
+    starts = names.str.startswith(words[0])
+    rank = (~exact).astype(int) * 2 + (~starts).astype(int)
+    found = ids[exact | every]
+    order = rank[exact | every].sort_values(kind="stable")
+    return found.loc[order.index].head(limit).tolist()
+
+
+def _fold(text: object) -> str:
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", str(text).lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -38,50 +38,17 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from pushin_rules.data.csvsafe import to_csv_text
+from pushin_rules.present import family_words
 from pushin_rules.present.words import SERVICE_LABELS
 
 # Debian's fonts-dejavu-core; without it the PDF falls back to Helvetica (Latin-1 only).
 DEJAVU_DIR = Path("/usr/share/fonts/truetype/dejavu")
 
-MODEL_WORDS: dict[str, str] = {
-    "push_in": "In the classroom (push-in)",
-    "pull_out": "In a separate room (pull-out)",
-    "hybrid": "Split between the classroom and a separate room (hybrid)",
-}
-DEFINITIONS: tuple[tuple[str, str], ...] = (
-    (
-        "In the classroom (push-in)",
-        "the specialist works with your child inside the regular classroom, during the lesson.",
-    ),
-    (
-        "In a separate room (pull-out)",
-        "your child leaves the classroom for this time and works with the specialist in a "
-        "therapy room or resource room.",
-    ),
-    (
-        "Split (hybrid)",
-        "the weekly minutes are divided: some in the classroom, the rest in a separate room.",
-    ),
-    (
-        "Least restrictive environment (LRE)",
-        "the law (IDEA) says children with disabilities learn alongside classmates without "
-        "disabilities as much as is right for them; time away from the classroom needs a "
-        "reason.",
-    ),
-)
-INTRO = (
-    "This summary lists each service in the IEP: where the decision-support tool suggested it "
-    "take place and why, and what the IEP team decided. The tool only suggests; the team, "
-    "including you, decides."
-)
-FEASIBILITY_INTRO = (
-    "What the school needs to arrange (this never changes the suggestion: services are "
-    "decided by your child's needs, not by staffing)"
-)
-CLOSING = (
-    "Questions about this summary? Ask your child's case manager. You can ask the team to "
-    "look at these decisions again at any time."
-)
+MODEL_WORDS: dict[str, str] = family_words.PLACES
+DEFINITIONS: tuple[tuple[str, str], ...] = family_words.DEFINITIONS
+INTRO = family_words.INTRO
+SCHOOL_TASKS_NOTE = family_words.SCHOOL_TASKS_NOTE
+CLOSING = "You can ask the team to look at these choices again at any time."
 DECISION_CSV_COLUMNS: tuple[str, ...] = (
     "id",
     "meeting_date",
@@ -109,8 +76,15 @@ DECISION_CSV_COLUMNS: tuple[str, ...] = (
 # --------------------------------------------------------------------------- shaping
 
 
-def service_summary(recommendation: Mapping[str, Any], label: str | None = None) -> dict:
-    """The report's service dict from `engine.Recommendation.model_dump(mode="json")`."""
+def service_summary(
+    recommendation: Mapping[str, Any],
+    label: str | None = None,
+    goals: Sequence[Mapping[str, str]] | None = None,
+) -> dict:
+    """The report's service dict from `engine.Recommendation.model_dump(mode="json")`.
+
+    `goals`: [{"description": the goal's own text, "progress": a plain sentence}] for the
+    family summary, which names goals by what they say (never by their ids)."""
     split = recommendation.get("split") or {}
     minutes = int(recommendation.get("minutes_per_week", 0))
     kind = str(recommendation.get("service", ""))
@@ -119,9 +93,18 @@ def service_summary(recommendation: Mapping[str, Any], label: str | None = None)
         for c in recommendation.get("contributions", [])
         if c.get("counts") and c.get("sentence")
     ]
+    contributions = list(recommendation.get("contributions", []))
+    notes = list(recommendation.get("feasibility_notes", []))
     return {
         "service_id": recommendation.get("service_id", ""),
         "label": label or f"{SERVICE_LABELS.get(kind, kind)}, {minutes} minutes a week",
+        # The family wording (family_words): the service by its plain name, the reasons by
+        # the side they pull, how sure the tool is, and what the school will set up.
+        "family_title": f"{family_words.service_name(kind)}: {minutes} minutes a week",
+        "family_reasons": family_words.reasons(contributions),
+        "family_confidence": family_words.confidence(recommendation.get("confidence")),
+        "school_tasks": family_words.school_tasks(contributions, notes),
+        "goals": list(goals or []),
         "recommendation": _code(recommendation.get("recommendation")),
         "push_in_minutes": int(split.get("push_in_minutes", 0)),
         "pull_out_minutes": int(split.get("pull_out_minutes", 0)),
@@ -245,7 +228,10 @@ def _content(
     deidentified: bool,
     generated: dt.date,
 ) -> dict:
-    """Everything both formats show, as plain (unescaped) text."""
+    """Everything both formats show, as plain (unescaped) text, in the family's words: for
+    each service what the team decided, what the tool suggested and why, the goals by their
+    description with a progress sentence, what the school will set up, and what happens
+    next; who to contact."""
     who = _Privacy(student, deidentified)
     current = _current_decisions(decisions)
     facts = [("Student", who.label + (" (name hidden)" if deidentified else ""))]
@@ -259,16 +245,12 @@ def _content(
     meetings = [r["meeting_date"] for r in current.values() if r.get("meeting_date")]
     if meetings:
         facts.append(("Meeting", _long_date(max(meetings, key=str))))
-    facts.append(("Summary made", _long_date(generated)))
+    facts.append(("Made on", _long_date(generated)))
 
     lre = None
     percent = student.get("lre_percent")
     if percent is not None and math.isfinite(float(percent)):
-        lre = f"About {float(percent):.1f}% of the school week in the regular "
-        lre += "classroom"
-        if student.get("lre_category"):
-            lre += f" (federal reporting group: {who.text(student['lre_category'])})"
-        lre += "."
+        lre = family_words.lre(percent)
 
     blocks = []
     attendees: list[str] = []
@@ -276,61 +258,67 @@ def _content(
     for service in services:
         sid = str(service.get("service_id", ""))
         rec = _code(service.get("recommendation"))
-        lines: list[tuple[str, str]] = [
-            (
-                "Suggested",
-                f"{model_words(rec)}: "
-                + split_words(rec, service.get("push_in_minutes"), service.get("pull_out_minutes"))
-                + ".",
+        suggested = (
+            f"{family_words.place(rec)}: "
+            + family_words.minutes_words(
+                service.get("push_in_minutes"), service.get("pull_out_minutes")
             )
+            + "."
+        )
+        family = service.get("family_reasons")
+        if family:
+            reasons = [(side, who.text(text)) for side, text in family]
+        else:
+            reasons = [("", who.text(r)) for r in service.get("reasons", []) if str(r).strip()]
+        tasks = service.get("school_tasks")
+        if tasks is None:
+            tasks = service.get("feasibility", [])
+        goals = [
+            (who.text(g.get("description", "")), who.text(g.get("progress", "")))
+            for g in service.get("goals") or []
         ]
-        if service.get("confidence"):
-            lines.append(("How sure the tool is", who.text(service["confidence"])))
         block: dict[str, Any] = {
             "service_id": sid,
-            "title": who.text(service.get("label") or sid),
-            "lines": lines,
-            "reasons": [who.text(r) for r in service.get("reasons", []) if str(r).strip()],
-            "feasibility": [who.text(r) for r in service.get("feasibility", []) if str(r).strip()],
-            "after": [],
+            "title": who.text(service.get("family_title") or service.get("label") or sid),
+            "suggested": suggested,
+            "confidence": who.text(
+                service.get("family_confidence") or service.get("confidence") or ""
+            ),
+            "reasons": reasons,
+            "goals": goals,
+            "progress": "" if goals else who.text(service.get("progress", "")),
+            "tasks": [who.text(t) for t in tasks if str(t).strip()],
+            "decided": family_words.NOT_DECIDED,
+            "why_team": "",
+            "next": family_words.NEXT_NOT_DECIDED,
+            "note": "",
         }
-        if str(service.get("progress", "")).strip():
-            block["after"].append(("Progress so far", who.text(service["progress"])))
         record = current.get(sid)
-        if record is None:
-            block["after"].append(
-                ("The team decided", "No decision has been recorded for this service yet.")
-            )
-        else:
-            decided = split_words(
+        if record is not None:
+            block["decided"] = family_words.decided(
+                str(record.get("decision", "")),
                 record.get("decided_model"),
                 record.get("decided_push_in_minutes"),
                 record.get("decided_pull_out_minutes"),
             )
-            if record.get("decision") == "adopted":
-                verdict = f"Followed the suggestion: {model_words(record.get('decided_model'))}"
-            else:
-                verdict = f"Chose differently: {model_words(record.get('decided_model'))}"
-            block["after"].append(("The team decided", f"{verdict}, {decided}."))
+            block["next"] = family_words.NEXT_DECIDED
             if str(record.get("rationale", "")).strip():
-                block["after"].append(("Why the team decided this", who.text(record["rationale"])))
+                block["why_team"] = who.text(record["rationale"])
             then = _code(record.get("recommendation"))
             then_split = (record.get("rec_push_in_minutes"), record.get("rec_pull_out_minutes"))
             now_split = (service.get("push_in_minutes"), service.get("pull_out_minutes"))
             if then and (then != rec or then_split != now_split):
-                block["after"].append(
-                    (
-                        "Note",
-                        f"At the meeting the tool suggested {model_words(then)}, "
-                        f"{split_words(then, *then_split)}; the data has changed since.",
-                    )
+                block["note"] = (
+                    "New scores came in after the meeting. At the meeting the tool suggested: "
+                    f"{family_words.place(then)}, "
+                    f"{family_words.minutes_words(*then_split)}."
                 )
             for person in record.get("attendees") or []:
                 if person not in attendees:
                     attendees.append(person)
             ruleset = (
-                f"rule set \u201c{record.get('rules_name', '')}\u201d, version "
-                f"{record.get('rules_version', '')} (file fingerprint "
+                f"rules \u201c{record.get('rules_name', '')}\u201d, version "
+                f"{record.get('rules_version', '')} (file "
                 f"{str(record.get('rules_hash', ''))[:16]})"
             )
             if ruleset not in rules:
@@ -341,9 +329,10 @@ def _content(
         people = [f"{len(attendees)} people attended (names hidden)."] if attendees else []
     else:
         people = [who.text(p) for p in attendees]
-    record_lines = [f"Recommendations and decisions recorded under {r}." for r in rules]
+    record_lines = [f"For the school's records: the tool used the {r}." for r in rules]
     return {
         "facts": facts,
+        "contact": family_words.contact(str(student.get("case_manager", "")), deidentified),
         "lre": lre,
         "services": blocks,
         "attendees": people,
@@ -351,7 +340,17 @@ def _content(
     }
 
 
+def _reason_groups(reasons: Sequence[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Reasons grouped under their side's heading, in order of first appearance."""
+    groups: dict[str, list[str]] = {}
+    for side, text in reasons:
+        groups.setdefault(side, []).append(text)
+    return list(groups.items())
+
+
 # --------------------------------------------------------------------------- Markdown
+
+TITLE = "Meeting summary: where your child gets help"
 
 
 def meeting_summary_markdown(
@@ -366,32 +365,47 @@ def meeting_summary_markdown(
     """The meeting summary as Markdown; every inserted text is escaped and shown literally."""
     c = _content(student, services, decisions, deidentified, generated)
     esc = md_text
-    out = ["# Meeting summary: where services take place", ""]
+    out = [f"# {TITLE}", ""]
     out += [f"**{title}:** {esc(value)}  " for title, value in c["facts"]]
-    out += ["", INTRO, "", "## What the words mean", ""]
+    if c["attendees"]:
+        out += [f"**Who came to the meeting:** {esc('; '.join(c['attendees']))}  "]
+    out += [f"**Questions?** {esc(c['contact'])}  "]
+    out += ["", INTRO, "", "## Words we use", ""]
     out += [f"- **{term}:** {meaning}" for term, meaning in DEFINITIONS]
     if c["lre"]:
-        out += ["", "## Time in the regular classroom", "", esc(c["lre"])]
+        out += ["", "## Time with classmates", "", esc(c["lre"])]
     for block in c["services"]:
         out += ["", f"## {esc(block['title'])}", ""]
-        out += [f"**{title}:** {esc(text)}" + "\n" for title, text in block["lines"]]
-        if block["reasons"]:
-            out += ["**Why:**", "", *[f"- {esc(r)}" for r in block["reasons"]], ""]
-        if block["feasibility"]:
-            out += [f"**{FEASIBILITY_INTRO}:**", ""]
-            out += [*[f"- {esc(r)}" for r in block["feasibility"]], ""]
-        out += [f"**{title}:** {esc(text)}" + "\n" for title, text in block["after"]]
+        out += [f"**What the team decided:** {esc(block['decided'])}", ""]
+        if block["why_team"]:
+            out += [f"**Why the team chose this:** {esc(block['why_team'])}", ""]
+        out += [f"**What the tool suggested:** {esc(block['suggested'])}", ""]
+        for side, texts in _reason_groups(block["reasons"]):
+            out += [f"**{esc(side) or 'Why'}:**", "", *[f"- {esc(t)}" for t in texts], ""]
+        if block["confidence"]:
+            out += [f"**How sure the tool is:** {esc(block['confidence'])}", ""]
+        if block["goals"]:
+            out += ["**Goals and progress:**", ""]
+            out += [f"- **{esc(goal)}:** {esc(progress)}" for goal, progress in block["goals"]]
+            out += [""]
+        elif block["progress"]:
+            out += [f"**Progress so far:** {esc(block['progress'])}", ""]
+        if block["tasks"]:
+            out += ["**What the school will set up:**", ""]
+            out += [*[f"- {esc(t)}" for t in block["tasks"]], ""]
+            out += [SCHOOL_TASKS_NOTE, ""]
+        if block["note"]:
+            out += [f"**Note:** {esc(block['note'])}", ""]
+        out += [f"**What happens next:** {esc(block['next'])}", ""]
         png = (charts or {}).get(block["service_id"])
         if png:
             data = base64.b64encode(png).decode("ascii")
             out += [f"![Progress chart](data:image/png;base64,{data})", ""]
-    if c["attendees"]:
-        out += ["", "## Who attended", ""]
-        out += [f"- {esc(p)}" for p in c["attendees"]]
-    out += ["", "---", ""]
-    out += [esc(line) + "  " for line in c["record"]]
-    out += ["", CLOSING, ""]
-    return "\n".join(out).replace("\n\n\n", "\n\n")
+    out += ["", "## Questions", "", esc(c["contact"]) + " " + CLOSING, ""]
+    if c["record"]:
+        out += ["---", ""]
+        out += [esc(line) + "  " for line in c["record"]]
+    return "\n".join(out).replace("\n\n\n", "\n\n").rstrip("\n") + "\n"
 
 
 # --------------------------------------------------------------------------- PDF
@@ -410,10 +424,13 @@ class _Pdf(FPDF):
         self.set_margins(20, 18, 20)
         self.set_auto_page_break(True, margin=18)
 
+    record = ""  # small print for the school's records, in every page's footer
+
     def footer(self) -> None:
         self.set_y(-12)
-        self.font(8)
-        self.cell(0, 6, self.safe(f"Page {self.page_no()}"), align="C")
+        self.font(7.5)
+        text = " · ".join(t for t in (self.record, f"Page {self.page_no()}") if t)
+        self.cell(0, 6, self.safe(text), align="C")
 
     def font(self, size: float, bold: bool = False) -> None:
         self.set_font(self.family, "B" if bold else "", size)
@@ -426,28 +443,47 @@ class _Pdf(FPDF):
             text = text.replace(before, after)
         return text.encode("latin-1", "replace").decode("latin-1")
 
-    def para(self, text: str, size: float = 10.5, bold: bool = False, gap: float = 1.5) -> None:
+    body = 10.5  # body text size; a tighter layout lowers it a little
+
+    def para(
+        self, text: str, size: float | None = None, bold: bool = False, gap: float = 1.5
+    ) -> None:
+        size = size or self.body
         self.font(size, bold)
         self.multi_cell(
             0, size * 0.5, self.safe(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
         )
         self.ln(gap)
 
+    def heading(self, text: str, keep: float = 30) -> None:
+        """A section heading, moved to the next page when less than `keep` mm would follow
+        it on this one (no heading alone at the foot of a page)."""
+        if self.get_y() + keep > self.page_break_trigger:
+            self.add_page()
+        self.para(text, size=13, bold=True)
+
+    @property
+    def last_page_fill(self) -> float:
+        """How much of the current (last) page's writable height is used, 0 to 1."""
+        usable = self.page_break_trigger - self.t_margin
+        return max(0.0, min(1.0, (self.get_y() - self.t_margin) / usable))
+
     def labelled(self, title: str, text: str) -> None:
-        self.font(10.5, bold=True)
-        self.write(5.5, self.safe(f"{title}: "))
-        self.font(10.5)
-        self.write(5.5, self.safe(text))
-        self.ln(7)
+        line = self.body * 0.52
+        self.font(self.body, bold=True)
+        self.write(line, self.safe(title + (" " if title.endswith("?") else ": ")))
+        self.font(self.body)
+        self.write(line, self.safe(text))
+        self.ln(self.body * 0.67)
 
     def bullets(self, items: Sequence[str]) -> None:
         mark = "\u2022" if self.unicode_font else "-"
-        self.font(10.5)
+        self.font(self.body)
         for item in items:
             self.set_x(self.l_margin + 4)
             self.multi_cell(
                 0,
-                5.5,
+                self.body * 0.52,
                 self.safe(f"{mark} {item}"),
                 align="L",
                 new_x=XPos.LMARGIN,
@@ -482,51 +518,99 @@ def meeting_summary_pdf(
     generated: dt.date,
     charts: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    """The meeting summary as a PDF (US Letter), same content as the Markdown."""
+    """The meeting summary as a PDF (US Letter), same content as the Markdown.
+
+    No nearly blank last page: when the last page would hold only a few lines, the summary
+    is laid out again with smaller charts (then without the gaps before sections)."""
     c = _content(student, services, decisions, deidentified, generated)
+    # (chart width, gap before sections, body size, start the last service on a new page)
+    layouts = (
+        (0.8, 2.0, 10.5, False),
+        (0.6, 2.0, 10.5, False),
+        (0.55, 1.0, 10.0, False),
+        (0.5, 0.5, 9.5, False),
+        (0.5, 0.0, 9.0, False),
+        (0.8, 2.0, 10.5, True),
+    )
+    best = None
+    for chart_width, gap, body, break_last in layouts:
+        pdf = _layout_pdf(c, generated, charts, chart_width, gap, body, break_last)
+        if pdf.pages_count == 1 or pdf.last_page_fill >= LAST_PAGE_MIN_FILL:
+            best = pdf
+            break
+        if best is None or pdf.last_page_fill > best.last_page_fill:
+            best = pdf
+    assert best is not None
+    return bytes(best.output())
+
+
+# A last page filled less than this (share of its writable height) counts as nearly blank.
+LAST_PAGE_MIN_FILL = 0.25
+
+
+def _layout_pdf(
+    c: Mapping[str, Any],
+    generated: dt.date,
+    charts: Mapping[str, bytes] | None,
+    chart_width: float,
+    gap: float,
+    body: float = 10.5,
+    break_last: bool = False,
+) -> _Pdf:
     pdf = _Pdf(unicode_font=unicode_font_available())
+    pdf.body = body
+    pdf.record = " ".join(c["record"])
     # Fixed metadata: no student name in the file's properties, same input -> same bytes.
     pdf.set_title("Meeting summary")
     pdf.set_creator("pushin-rules")
     pdf.set_creation_date(dt.datetime.combine(generated, dt.time(), dt.UTC))
     pdf.add_page()
-    pdf.para("Meeting summary: where services take place", size=16, bold=True, gap=3)
+    pdf.para(TITLE, size=16, bold=True, gap=3)
     for title, value in c["facts"]:
         pdf.labelled(title, value)
+    if c["attendees"]:
+        pdf.labelled("Who came to the meeting", "; ".join(c["attendees"]))
+    pdf.labelled("Questions?", c["contact"])
     pdf.ln(1)
     pdf.para(INTRO)
-    pdf.para("What the words mean", size=13, bold=True)
+    pdf.heading("Words we use")
     for term, meaning in DEFINITIONS:
         pdf.labelled(term, meaning)
     if c["lre"]:
-        pdf.para("Time in the regular classroom", size=13, bold=True)
+        pdf.heading("Time with classmates")
         pdf.para(c["lre"])
-    for block in c["services"]:
-        pdf.ln(2)
-        pdf.para(block["title"], size=13, bold=True)
-        for title, text in block["lines"]:
-            pdf.labelled(title, text)
-        if block["reasons"]:
-            pdf.para("Why:", bold=True, gap=0.5)
-            pdf.bullets(block["reasons"])
-        if block["feasibility"]:
-            pdf.para(FEASIBILITY_INTRO + ":", bold=True, gap=0.5)
-            pdf.bullets(block["feasibility"])
-        for title, text in block["after"]:
-            pdf.labelled(title, text)
+    for number, block in enumerate(c["services"], start=1):
+        pdf.ln(gap)
+        if break_last and number == len(c["services"]) and number > 1:
+            pdf.add_page()
+        pdf.heading(block["title"], keep=60)
+        pdf.labelled("What the team decided", block["decided"])
+        if block["why_team"]:
+            pdf.labelled("Why the team chose this", block["why_team"])
+        pdf.labelled("What the tool suggested", block["suggested"])
+        for side, texts in _reason_groups(block["reasons"]):
+            pdf.para((side or "Why") + ":", bold=True, gap=0.5)
+            pdf.bullets(texts)
+        if block["confidence"]:
+            pdf.labelled("How sure the tool is", block["confidence"])
+        if block["goals"]:
+            pdf.para("Goals and progress:", bold=True, gap=0.5)
+            pdf.bullets([f"{goal}: {progress}" for goal, progress in block["goals"]])
+        elif block["progress"]:
+            pdf.labelled("Progress so far", block["progress"])
         png = (charts or {}).get(block["service_id"])
-        if png:
-            pdf.image(io.BytesIO(png), w=pdf.epw * 0.8)
+        if png:  # beside the goals it shows, not after the next steps
+            pdf.image(io.BytesIO(png), w=pdf.epw * chart_width)
             pdf.ln(2)
-    if c["attendees"]:
-        pdf.ln(2)
-        pdf.para("Who attended", size=13, bold=True)
-        pdf.bullets(c["attendees"])
-    pdf.ln(2)
-    for line in c["record"]:
-        pdf.para(line, size=8.5)
-    pdf.para(CLOSING, size=9.5)
-    return bytes(pdf.output())
+        if block["tasks"]:
+            pdf.para("What the school will set up:", bold=True, gap=0.5)
+            pdf.bullets([*block["tasks"], SCHOOL_TASKS_NOTE])
+        if block["note"]:
+            pdf.labelled("Note", block["note"])
+        pdf.labelled("What happens next", block["next"])
+    pdf.ln(gap)
+    pdf.para("Questions? " + c["contact"] + " " + CLOSING, bold=True)
+    return pdf
 
 
 # --------------------------------------------------------------------------- CSV

@@ -5,13 +5,14 @@ decision map. The content itself (vignettes, arrangements, quiz) is data in `pus
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pushin_rules import content
 from pushin_rules.content import Arrangement, Vignette
+from pushin_rules.decide.rules import RuleSet
+from pushin_rules.models import Service
 from pushin_rules.present.words import model_label, split_text
 
 # pushin_rules/content/arrangements.toml: the comparison, its notes and the sources cited.
@@ -94,7 +95,7 @@ class QuizTally:
         )
 
 
-def vignette_services(vignette: Vignette) -> list[Any]:
+def vignette_services(vignette: Vignette) -> list[Service]:
     """A trainer vignette's services as `models.Service` (ids built from the vignette key)."""
     from pushin_rules.models import Service
 
@@ -116,18 +117,61 @@ def vignette_services(vignette: Vignette) -> list[Any]:
     return out
 
 
-def vignette_title(vignette: Vignette, deidentified: bool) -> str:
-    """'Case A: Theo Brennan, grade 2' (the name left out in de-identified mode)."""
-    case = f"Case {vignette.key.upper()}"
-    if deidentified:
-        return f"{case}, grade {vignette.grade}"
-    return f"{case}: {vignette.name}, grade {vignette.grade}"
+def vignette_title(vignette: Vignette, deidentified: bool = False) -> str:
+    """'Case A (grade 2)': a trainer case is named by its letter, never by a person's name.
+
+    The case records carry invented names, and the bundled sample district reuses them for
+    its first students, so a name here would read as a district record. `deidentified` is
+    kept for callers; the title is the same either way."""
+    return f"Case {vignette.key.upper()} (grade {vignette.grade})"
+
+
+def decision_map_axes(service: Service, rules: RuleSet, keys: list[str]) -> tuple[str, str]:
+    """The two factors whose map shows the most different answers for this service (ties go
+    to the order of `keys`), so the default map is not a single colour."""
+    best: tuple[int, str, str] | None = None
+    for i, x in enumerate(keys):
+        for y in keys[i + 1 :]:
+            shown = decision_map(service, rules, x, y)["model"].nunique()
+            if best is None or shown > best[0]:
+                best = (shown, x, y)
+    if best is None:
+        raise ValueError("need two factors")
+    return best[1], best[2]
+
+
+@dataclass(frozen=True)
+class QuizProgress:
+    """Where a trainee is in the quiz: question `index` (0-based) of `total`, and whether
+    the quiz is over (after the last question; it never wraps to the first again)."""
+
+    index: int
+    total: int
+
+    @property
+    def finished(self) -> bool:
+        return self.index >= self.total
+
+    def heading(self, tally: QuizTally) -> str:
+        if self.finished:
+            return "Quiz finished. " + final_score(tally, self.total)
+        return f"Question {self.index + 1} of {self.total}. " + tally.text()
+
+
+def final_score(tally: QuizTally, total: int) -> str:
+    """'You matched the rules on 5 of 7 questions (6 answered, 1 one step away).'"""
+    extra = [f"{tally.asked} answered"] if tally.asked != total else []
+    if tally.close:
+        extra.append(f"{tally.close} one step away")
+    return f"You matched the rules on {tally.correct} of {total} questions" + (
+        f" ({', '.join(extra)})." if extra else "."
+    )
 
 
 SHORT_MODEL: dict[str, str] = {"push_in": "IN", "hybrid": "SPLIT", "pull_out": "OUT"}
 
 
-def decision_map(service: Any, rules: Any, x_factor: str, y_factor: str) -> pd.DataFrame:
+def decision_map(service: Service, rules: RuleSet, x_factor: str, y_factor: str) -> pd.DataFrame:
     """The recommendation for every pair of ratings (0-3) of two factors, the service's other
     ratings held fixed: 16 services scored in one batch by the engine.
 

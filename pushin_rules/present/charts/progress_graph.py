@@ -34,7 +34,7 @@ TREND_COLOUR = "#D55E00"
 AIMLINE_DASH = [10, 6]
 AIMLINE_NAME = "Goal line (aimline)"
 PHASE_AIMLINE_NAME = "Goal line from the newest phase"
-PROJECTION_NAME = "Trend projected to the target date"
+PROJECTION_NAME = "Trend to the target date"
 PROJECTION_DASH = [2, 4]
 PHASE_AIMLINE_DASH = [6, 4]
 # The same lines in family words (the Meeting page).
