@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from pages import common, team_work
 from pushin_rules.present import caseload, charts, privacy, words
 
 
@@ -224,6 +224,7 @@ def caseload_table() -> None:
 
 
 caseload_table()
+team_work.caseload_fidelity(labels)
 
 st.subheader("Provider load")
 st.caption(

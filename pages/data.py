@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from pages import common, team_work
 from pushin_rules.data.loader import load_district, parse_district
 from pushin_rules.errors import DistrictError, InputError
 from pushin_rules.present import access, decision_log, exchange, privacy
@@ -233,6 +233,8 @@ else:
             st.success(f"Loaded {detail}. Every page now uses this district.")
         for note in notes:
             st.caption(privacy.escape_markdown(note))
+
+team_work.service_log_import()
 
 st.subheader("Downloads")
 export_labels = common.student_labels() if common.deidentified() else None

@@ -9,7 +9,7 @@ import textwrap
 import altair as alt
 import streamlit as st
 
-from pages import common
+from pages import common, team_work
 from pushin_rules.data.store import DecisionInput
 from pushin_rules.errors import InputError
 from pushin_rules.present import (
@@ -71,6 +71,7 @@ message = st.session_state.pop(SAVED_KEY, None)
 if message:
     st.success(message)
 
+team_work.saved_message()
 if not recommendations:
     st.info("This student has no services in the district data.")
 
@@ -223,6 +224,7 @@ for rec in recommendations:
             )
             service = services[rec.service_id]
             st.caption(privacy.escape_markdown("Now: " + words.current_text(service)))
+            team_work.meeting_fidelity_line(rec.service_id)
             dumped = [c.model_dump(mode="json") for c in rec.contributions]
             grouped: dict[str, list[str]] = {}
             for side, text in family_words.reasons(dumped):
@@ -266,6 +268,8 @@ for rec in recommendations:
                 }
                 st.vega_lite_chart(plain, width="stretch")
                 st.markdown(privacy.escape_markdown(words.plain_progress(item.analysis)))
+        team_work.rating_worksheet(rec.service_id, "meeting")
+        team_work.rating_history(rec.service_id)
         if editor:
             decision_form(rec)
 

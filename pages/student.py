@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages import common
+from pages import common, team_work
 from pushin_rules.present import decision_log, privacy, student_view, words
 
 common.page_header(
@@ -59,6 +59,7 @@ if lre is not None:
             st.page_link("pages/meeting.py", label="Meeting view", icon=":material/groups:")
             st.page_link("pages/what_if.py", label="What-if", icon=":material/tune:")
 
+team_work.saved_message()
 if not recommendations:
     st.info("This student has no services in the district data.")
 
@@ -132,6 +133,11 @@ for rec in recommendations:
                 if item.description:
                     st.caption(privacy.escape_markdown(item.description))
                 st.vega_lite_chart(spec, width="stretch")
+                team_work.phase_fidelity_captions(
+                    rec.service_id, rec.minutes_per_week, item.analysis
+                )
+                team_work.probe_entry(item.goal.goal_id)
+        team_work.service_tools(rec.service_id, "student")
 
 st.subheader("Decisions recorded for this student", anchor=False)
 history = decision_log.decisions_table(

@@ -82,6 +82,12 @@ BASE: dict[str, list[list[str]]] = {
         ["G1", "2026-09-15", "35", "push_in"],
         ["G2", "2026-09-08", "6", ""],
     ],
+    "service_log.csv": [
+        ["service_id", "date", "setting", "minutes", "status", "reason"],
+        ["SV1", "2026-09-08", "pull_out", "30", "delivered", ""],
+        ["SV1", "2026-09-08", "push_in", "30", "missed", "schedule_conflict"],
+        ["SV2", "2026-09-09", "pull_out", "30", "missed", "student_absent"],
+    ],
 }
 FILE_NAMES = [spec.name for spec in FILES]
 
@@ -356,7 +362,10 @@ def _text_ok(series: pd.Series) -> bool:
 def check_district(district: District) -> None:
     for name, frame in district.frames().items():
         spec = BY_NAME[f"{name}.csv"]
-        assert list(frame.columns) == list(spec.column_names), name
+        extra = ["rated"] if name == "services" else []  # the loader's flag, not a CSV column
+        assert list(frame.columns) == [*spec.column_names, *extra], name
+        if extra:
+            assert frame["rated"].dtype == bool
         assert frame.index.equals(pd.RangeIndex(len(frame))), name
         for column in spec.columns:
             series = frame[column.name]

@@ -479,7 +479,6 @@ def test_synthetic_seis_files_carry_the_quirks(synthetic) -> None:
     assert not deliveries[3:].startswith(b"Name,")  # a title row first
 
 
-@pytest.mark.xfail(strict=True, reason="needs not-rated services in the loader (issue 15)")
 def test_the_imported_folder_loads_as_a_district(synthetic, tmp_path: Path) -> None:
     from pushin_rules.data.loader import load_district
 
@@ -572,7 +571,6 @@ def test_data_page_previews_seis_exports_before_storing_anything(tmp_path: Path)
         assert "data_seis_preview" not in at.session_state
 
 
-@pytest.mark.xfail(strict=True, reason="needs not-rated services in the loader (issue 15)")
 def test_data_page_imports_the_previewed_seis_district(tmp_path: Path) -> None:
     with stored_sample(tmp_path):
         at = data_page_with_preview(run_import())

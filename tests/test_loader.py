@@ -244,5 +244,6 @@ def test_empty_district_has_contract_columns() -> None:
     from pushin_rules.data.district import District
 
     empty = District.empty()
-    assert list(empty.services.columns) == list(SERVICES.column_names)
+    # The contract's columns, then the loader's `rated` flag (not a CSV column).
+    assert list(empty.services.columns) == [*SERVICES.column_names, "rated"]
     assert isinstance(empty.progress, pd.DataFrame) and empty.progress.empty

@@ -5,6 +5,7 @@ decisions, corrections and schema upgrades."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import multiprocessing
 import os
 import signal
@@ -233,9 +234,10 @@ def decision(**overrides: object) -> DecisionInput:
 
 def assert_district_equal(actual: District, expected: District) -> None:
     for name in FRAME_NAMES:
-        pd.testing.assert_frame_equal(
-            actual.frames()[name], expected.frames()[name], check_exact=True, obj=name
-        )
+        wanted = expected.frames()[name]
+        if name == "services" and "rated" not in wanted:
+            wanted = wanted.assign(rated=True)  # built by hand with every rating given
+        pd.testing.assert_frame_equal(actual.frames()[name], wanted, check_exact=True, obj=name)
 
 
 def table_rows(store: Store, table: str) -> int:
@@ -507,8 +509,10 @@ def test_decision_round_trip(store: Store) -> None:
 
     [record] = store.decisions_for_student("S2")
     assert record.id == new_id
-    stored = record.model_dump(exclude={"id", "recorded_at", "superseded_by"})
+    stored = record.model_dump(exclude={"id", "recorded_at", "superseded_by", "rating_version_id"})
     assert stored == given.model_dump()
+    # The decision keeps the ratings it was made on: SV1's latest version (from the import).
+    assert record.rating_version_id == store.rating_versions("SV1")[0].id
     assert before <= record.recorded_at <= after
     assert record.recorded_at.tzinfo is not None
     assert record.superseded_by is None and record.is_current
@@ -773,7 +777,7 @@ def test_database_made_before_alembic_is_stamped_with_its_data_intact(
             "case_manager, pos) VALUES ('S1', 'Old Student', '4', 'A', '', '', 0)"
         )
     if legacy_version >= 2:
-        old.record_decision(decision(student_id="S1", service_id="GONE"))
+        _legacy_decision(old, decision(student_id="S1", service_id="GONE"))
     with old.engine.connect() as conn:
         legacy_rows = conn.exec_driver_sql(
             "SELECT version, description, applied_at FROM schema_version ORDER BY version"
@@ -795,7 +799,7 @@ def test_database_made_before_alembic_is_stamped_with_its_data_intact(
                 == legacy_rows
             )
         log = store.audit_log()  # newest first
-        if legacy_version == 3:  # nothing to apply: stamped only, not even an audit line
+        if legacy_version == migrations.LATEST:  # nothing to apply: stamped only, no audit
             pd.testing.assert_frame_equal(log, audit_before)
         else:
             assert log["action"].tolist()[0] == "schema_upgrade"
@@ -810,6 +814,21 @@ def test_database_made_before_alembic_is_stamped_with_its_data_intact(
         ):
             conn.exec_driver_sql("DELETE FROM audit_log")
         assert store.upgrade() == []
+
+
+def _legacy_decision(store: Store, given: DecisionInput) -> None:
+    """A decision as the runner-era release wrote it (today's writer also notes the rating
+    version, a table such a database does not have yet), with its audit line."""
+    row = given.model_dump(mode="python")
+    row["recommendation"] = given.recommendation.value
+    row["decided_model"] = given.decided_model.value  # type: ignore[union-attr]
+    row["explanation"] = json.dumps(given.explanation)
+    row["attendees"] = json.dumps(given.attendees)
+    row["recorded_at"] = dt.datetime.now(dt.UTC)
+    table = sa.table("decisions", *(sa.column(name) for name in row))
+    with store.engine.begin() as conn:
+        conn.execute(sa.insert(table).values(**row))
+        store._audit(conn, given.recorded_by, "record_decision", "decision (legacy)")
 
 
 def _schema_snapshot(conn: sa.Connection) -> dict:

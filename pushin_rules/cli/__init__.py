@@ -1,4 +1,4 @@
-"""Command line: `python -m pushin_rules {synth,recommend,progress,bench,import} ...`.
+"""Command line: `python -m pushin_rules {synth,recommend,progress,fidelity,bench,import} ...`.
 
 Each command is a module of `pushin_rules/cli/`; this file only parses arguments and turns a
 user's input error into a message and exit status 2 (never a traceback).
@@ -20,6 +20,7 @@ HANDLERS = {
     "recommend": ("pushin_rules.cli.recommend", "command"),
     "progress": ("pushin_rules.cli.progress", "command"),
     "bench": ("pushin_rules.cli.bench", "command"),
+    "fidelity": ("pushin_rules.cli.fidelity", "command"),
     "import": ("pushin_rules.cli.importer", "command"),
 }
 
@@ -51,6 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="trend method (default: the rules file's)",
     )
     progress.add_argument("--out", type=Path, required=True, help="CSV file to write")
+
+    fidelity = sub.add_parser(
+        "fidelity", help="mandated, delivered and missed minutes for every service"
+    )
+    fidelity.add_argument("--data", type=Path, required=True, help="district folder")
+    fidelity.add_argument(
+        "--from", dest="start", default=None, help="first day, YYYY-MM-DD (default: log's first)"
+    )
+    fidelity.add_argument(
+        "--to", dest="end", default=None, help="last day, YYYY-MM-DD (default: log's last)"
+    )
+    fidelity.add_argument("--out", type=Path, required=True, help="CSV file to write")
 
     bench = sub.add_parser("bench", help="print performance figures")
     bench.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")

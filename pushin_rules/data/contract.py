@@ -13,6 +13,7 @@ from pushin_rules.models import (
     DEFAULT_MINUTES_PER_DAY,
     FACTORS,
     GRADES,
+    IMPLEMENTATION_FACTORS,
     NATURAL_SETTINGS,
     DeliveryModel,
     GoalDirection,
@@ -118,7 +119,19 @@ PROVIDERS = FileSpec(
     ),
 )
 
-RATING_COLUMNS = tuple(Column(key, "int", low=0, high=3) for key in FACTORS)
+# Need ratings may all be left empty: the service is not rated yet (the team rates it in the
+# app). Some empty and some filled is an error; an empty implementation rating means 0.
+RATING_COLUMNS = tuple(
+    Column(
+        key,
+        "int",
+        required=False,
+        low=0,
+        high=3,
+        default=0 if key in IMPLEMENTATION_FACTORS else None,
+    )
+    for key in FACTORS
+)
 
 SERVICES = FileSpec(
     name="services.csv",
@@ -196,5 +209,46 @@ PROGRESS = FileSpec(
     ),
 )
 
-FILES: tuple[FileSpec, ...] = (SCHOOLS, STUDENTS, PROVIDERS, SERVICES, GOALS, PROGRESS)
+# Why a session was missed. The school's side (a provider away, a schedule clash) owes the
+# minutes back as make-up sessions; a student's absence or a school closure usually does not.
+MISSED_REASONS: tuple[str, ...] = (
+    "student_absent",
+    "student_refused",
+    "provider_absent",
+    "schedule_conflict",
+    "school_closed",
+    "other",
+)
+MAKEUP_REASONS: tuple[str, ...] = ("provider_absent", "schedule_conflict")
+SESSION_STATUSES: tuple[str, ...] = ("delivered", "missed")
+
+# One row per service, date and setting (the merge key): the minutes delivered, or missed and why.
+SERVICE_LOG = FileSpec(
+    name="service_log.csv",
+    key="",
+    required=False,
+    references=(("service_id", "services.csv"),),
+    columns=(
+        Column("service_id", "id"),
+        Column("date", "date"),
+        Column(
+            "setting",
+            "choice",
+            choices=(DeliveryModel.push_in.value, DeliveryModel.pull_out.value),
+        ),
+        Column("minutes", "int", low=1, high=24 * 60),
+        Column("status", "choice", choices=SESSION_STATUSES),
+        Column("reason", "choice", required=False, choices=MISSED_REASONS, default=""),
+    ),
+)
+
+FILES: tuple[FileSpec, ...] = (
+    SCHOOLS,
+    STUDENTS,
+    PROVIDERS,
+    SERVICES,
+    GOALS,
+    PROGRESS,
+    SERVICE_LOG,
+)
 BY_NAME: dict[str, FileSpec] = {spec.name: spec for spec in FILES}

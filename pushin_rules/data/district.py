@@ -8,11 +8,16 @@ Frame dtypes after loading (every id and text column is a Python str, never NaN)
 - services:  service_id, student_id, service, provider_id ("" when none), minutes_per_week,
              session_minutes, group_size (int64), current_model ("" for a new service),
              current_push_in_minutes (int64, derived from current_model when the file left it
-             empty), then one int8 column per factor in `models.FACTORS`
+             empty), then one int8 column per factor in `models.FACTORS`, then rated (bool:
+             False for a service whose need ratings are all empty in the file, its need
+             ratings then 0; in the store, a service with no rating version)
 - goals:     goal_id, service_id, description, measure, direction, target (float64),
              target_date (datetime64[ns])
 - progress:  goal_id, date (datetime64[ns]), score (float64), setting ("push_in", "pull_out"
              or ""), sorted by goal_id then date
+- service_log: service_id, date (datetime64[ns]), setting ("push_in" or "pull_out"),
+             minutes (int64), status ("delivered" or "missed"), reason ("" when delivered),
+             sorted by service_id then date then setting (empty when the file is absent)
 """
 
 from __future__ import annotations
@@ -37,12 +42,19 @@ from pushin_rules.models import (
 )
 
 FRAME_NAMES: tuple[str, ...] = ("schools", "students", "providers", "services", "goals", "progress")
+# Frames that came later and are optional in every District (a default empty frame), so code
+# that builds a District from the first six keeps working.
+EXTRA_FRAME_NAMES: tuple[str, ...] = ("service_log",)
+ALL_FRAME_NAMES: tuple[str, ...] = FRAME_NAMES + EXTRA_FRAME_NAMES
 
 
 def empty_frame(name: str) -> pd.DataFrame:
     """A frame with the contract's columns and dtypes and no rows."""
     spec = {s.name.removesuffix(".csv"): s for s in FILES}[name]
     frame = pd.DataFrame({c.name: pd.Series(dtype=_dtype(c.kind, c.name)) for c in spec.columns})
+    if name == "services":
+        # Not a CSV column: False when the file left every need rating empty (ratings then 0).
+        frame["rated"] = pd.Series(dtype=bool)
     return frame
 
 
@@ -60,6 +72,7 @@ class District:
     services: pd.DataFrame
     goals: pd.DataFrame
     progress: pd.DataFrame
+    service_log: pd.DataFrame = field(default_factory=lambda: empty_frame("service_log"))
     source: str = ""
     notes: tuple[str, ...] = field(default=())
     # Optional files that were absent and rebuilt from references (schools.csv with the
@@ -69,17 +82,19 @@ class District:
 
     @classmethod
     def empty(cls, source: str = "empty district") -> District:
-        return cls(**{name: empty_frame(name) for name in FRAME_NAMES}, source=source)
+        return cls(**{name: empty_frame(name) for name in ALL_FRAME_NAMES}, source=source)
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in FRAME_NAMES}
+        return {name: getattr(self, name) for name in ALL_FRAME_NAMES}
 
     @property
     def fingerprint(self) -> str:
         """A short hash of the content, so caches key on the data rather than on a path."""
         digest = hashlib.sha256()
-        for name in FRAME_NAMES:
+        for name in ALL_FRAME_NAMES:
             frame = getattr(self, name)
+            if name in EXTRA_FRAME_NAMES and frame.empty:
+                continue  # a district without the newer files keeps its fingerprint
             digest.update(name.encode())
             digest.update(pd.util.hash_pandas_object(frame, index=False).values.tobytes())
         return digest.hexdigest()[:16]
@@ -115,6 +130,8 @@ class District:
             grades = self.students.loc[self.students["student_id"] == row["student_id"], "grade"]
             if len(grades):
                 row["grade"] = str(grades.iloc[0])
+        if "rated" not in Service.model_fields:
+            row.pop("rated", None)
         return Service(**row)
 
     def goals_of(self, service_id: str) -> list[Goal]:

@@ -22,13 +22,19 @@ from pushin_rules.data.contract import (
     OPTIONAL_COLUMNS,
     PROGRESS,
     PROVIDERS,
+    SERVICE_LOG,
     SERVICES,
     Column,
     FileSpec,
 )
 from pushin_rules.data.district import District, empty_frame
 from pushin_rules.errors import DistrictError, Problem
-from pushin_rules.models import DEFAULT_DAYS_PER_WEEK, DEFAULT_MINUTES_PER_DAY, FACTORS
+from pushin_rules.models import (
+    DEFAULT_DAYS_PER_WEEK,
+    DEFAULT_MINUTES_PER_DAY,
+    FACTORS,
+    NEED_FACTORS,
+)
 
 # ASCII digits only: `\d` would also admit other scripts' digits, which pandas cannot convert.
 _INT_TEXT = r"^[+-]?[0-9]+(?:\.0*)?$"  # spreadsheets often export whole numbers as "3.0"
@@ -94,6 +100,7 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
         (PROVIDERS, "providers.csv"),
         (GOALS, "goals.csv"),
         (PROGRESS, "progress.csv"),
+        (SERVICE_LOG, "service_log.csv"),
     ):
         if name not in frames:
             frames[name] = _empty_raw(spec)
@@ -105,17 +112,23 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
     if "services.csv" in frames:
         bad_rows = {p.row for p in problems if p.file == SERVICES.name}
         _check_services(frames["services.csv"], problems, bad_rows)
+        _check_need_ratings(frames["services.csv"], problems, bad_rows)
+    _check_service_log(frames["service_log.csv"], problems)
     if problems:
         raise DistrictError(problems, source)
 
     services = frames["services.csv"]
     services = _derive_current_push_in(services)
+    services = _mark_rated(services)
     if not providers_given:
         frames["providers.csv"] = _providers_from_services(services)
         if (services["provider_id"] != "").any():
             notes.append("providers.csv: absent; providers listed without names or capacity")
     derived = tuple(name for name in ("schools.csv", "providers.csv") if name not in files)
     progress = frames["progress.csv"].sort_values(["goal_id", "date"], kind="stable")
+    service_log = frames["service_log.csv"].sort_values(
+        ["service_id", "date", "setting"], kind="stable"
+    )
     return District(
         schools=frames["schools.csv"].reset_index(drop=True),
         students=frames["students.csv"].reset_index(drop=True),
@@ -123,6 +136,7 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
         services=services.reset_index(drop=True),
         goals=frames["goals.csv"].reset_index(drop=True),
         progress=progress.reset_index(drop=True),
+        service_log=service_log.reset_index(drop=True),
         source=source,
         notes=tuple(notes),
         derived=derived,
@@ -511,4 +525,85 @@ def _derive_current_push_in(services: pd.DataFrame) -> pd.DataFrame:
         0,
     )
     services["current_push_in_minutes"] = np.where(push_in >= 0, push_in, derived).astype("int64")
+    return services
+
+
+def _check_service_log(log: pd.DataFrame, problems: list[Problem]) -> None:
+    """One row per service, date and setting; a missed session says why, a delivered one not."""
+    if log.empty:
+        return
+    rows = np.arange(len(log)) + 2
+    dup = (
+        log.duplicated(["service_id", "date", "setting"], keep="first")
+        & log["date"].notna()
+        & (log["setting"] != "")
+    ).to_numpy()
+    for index in np.flatnonzero(dup):
+        problems.append(
+            Problem(
+                SERVICE_LOG.name,
+                int(rows[index]),
+                "date",
+                str(log["date"].iat[index].date()),
+                "one row per service, date and setting (this service already has a row for "
+                "this date and setting)",
+            )
+        )
+    status = log["status"].to_numpy(dtype=object)
+    reason = log["reason"].to_numpy(dtype=object)
+    reasons = next(c for c in SERVICE_LOG.columns if c.name == "reason").choices
+    for index in np.flatnonzero((status == "missed") & (reason == "")):
+        problems.append(
+            Problem(
+                SERVICE_LOG.name,
+                int(rows[index]),
+                "reason",
+                None,
+                "a reason is required when status is missed (one of " + ", ".join(reasons) + ")",
+            )
+        )
+    for index in np.flatnonzero((status == "delivered") & (reason != "")):
+        problems.append(
+            Problem(
+                SERVICE_LOG.name,
+                int(rows[index]),
+                "reason",
+                str(reason[index]),
+                "empty (a reason is given only when status is missed)",
+            )
+        )
+
+
+def _check_need_ratings(services: pd.DataFrame, problems: list[Problem], bad_rows: set) -> None:
+    """Every need rating, or none (a service not rated yet): a half-rated row is an error
+    naming each empty rating."""
+    if services.empty:
+        return
+    empty = services[list(NEED_FACTORS)].to_numpy() < 0  # the converter's mark for empty
+    some = empty.any(axis=1) & ~empty.all(axis=1)
+    rows = np.arange(len(services)) + 2
+    for index in np.flatnonzero(some):
+        if int(rows[index]) in bad_rows:
+            continue  # a bad rating there was reported already
+        for position in np.flatnonzero(empty[index]):
+            problems.append(
+                Problem(
+                    SERVICES.name,
+                    int(rows[index]),
+                    NEED_FACTORS[position],
+                    None,
+                    "a rating from 0 to 3, since other need ratings of this service are filled "
+                    "in (leave every need rating empty for a service not rated yet)",
+                )
+            )
+
+
+def _mark_rated(services: pd.DataFrame) -> pd.DataFrame:
+    """rated = the file gave the need ratings; a service not rated yet has them as 0."""
+    services = services.copy()
+    need = services[list(NEED_FACTORS)]
+    services["rated"] = ~(need < 0).all(axis=1).to_numpy() if len(services) else []
+    services["rated"] = services["rated"].astype(bool)
+    for name in NEED_FACTORS:
+        services[name] = services[name].clip(lower=0).astype("int8")
     return services

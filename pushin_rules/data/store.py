@@ -27,7 +27,7 @@ from sqlalchemy.pool import StaticPool
 
 from pushin_rules.data import migrations
 from pushin_rules.data.contract import FILES, Column
-from pushin_rules.data.district import FRAME_NAMES, District, empty_frame
+from pushin_rules.data.district import ALL_FRAME_NAMES, District, empty_frame
 from pushin_rules.errors import DistrictError, InputError, Problem
 from pushin_rules.models import FACTORS, DeliveryModel
 from pushin_rules.present.access import LOCAL_USER
@@ -89,6 +89,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "services": ("service_id",),
     "goals": ("goal_id",),
     "progress": ("goal_id", "date"),
+    "service_log": ("service_id", "date", "setting"),
 }
 SPECS: dict[str, tuple[Column, ...]] = {
     spec.name.removesuffix(".csv"): spec.columns for spec in FILES
@@ -104,13 +105,15 @@ def _district_table(name: str) -> sa.Table:
     for column in SPECS[name]:
         kind = sa.SmallInteger if column.name in FACTORS else _KIND_TYPES.get(column.kind, sa.Text)
         columns.append(sa.Column(column.name, kind, nullable=False))
-    if name == "progress":
+    if name in ("progress", "service_log"):
         columns.insert(0, sa.Column("id", sa.Integer, primary_key=True, autoincrement=True))
+    if name == "services":
+        columns.append(sa.Column("rated", sa.Boolean, nullable=False))
     columns.append(sa.Column("pos", sa.Integer, nullable=False))
     return sa.Table(name, metadata, *columns)
 
 
-TABLES: dict[str, sa.Table] = {name: _district_table(name) for name in FRAME_NAMES}
+TABLES: dict[str, sa.Table] = {name: _district_table(name) for name in ALL_FRAME_NAMES}
 store_meta = sa.Table(
     "store_meta",
     metadata,
@@ -140,6 +143,34 @@ decisions = sa.Table(
     sa.Column("rules_version", sa.Text, nullable=False),
     sa.Column("rules_hash", sa.Text, nullable=False),
     sa.Column("supersedes", sa.Integer, nullable=True),
+    # The rating version the recommendation was computed from (None before versions existed).
+    sa.Column("rating_version_id", sa.Integer, nullable=True),
+)
+rating_versions = sa.Table(
+    "rating_versions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("service_id", sa.Text, nullable=False),
+    *(sa.Column(name, sa.SmallInteger, nullable=False) for name in FACTORS),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("meeting_date", sa.Date, nullable=True),
+    sa.Column("decision_id", sa.Integer, nullable=True),
+    sa.Column("note", sa.Text, nullable=False),
+)
+probes = sa.Table(
+    "probes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("goal_id", sa.Text, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("score", sa.Double, nullable=False),
+    sa.Column("setting", sa.Text, nullable=False),
+    sa.Column("recorded_by", sa.Text, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("corrects", sa.Integer, nullable=True),
 )
 audit = sa.Table(
     "audit_log",
@@ -155,6 +186,8 @@ ALL_TABLES: dict[str, sa.Table] = {
     "store_meta": store_meta,
     "decisions": decisions,
     "audit_log": audit,
+    "rating_versions": rating_versions,
+    "probes": probes,
 }
 
 
@@ -346,6 +379,7 @@ class DecisionRecord(BaseModel):
     rules_hash: str
     supersedes: int | None
     superseded_by: int | None
+    rating_version_id: int | None = None  # the ratings the recommendation was made from
 
     @property
     def is_current(self) -> bool:
@@ -484,8 +518,13 @@ class Store:
     def load_district(self) -> District:
         """The district as frames with the dtypes documented in district.py."""
         with self._read() as conn:
-            frames = {name: _read_frame(conn, name) for name in FRAME_NAMES}
+            frames = {name: _read_frame(conn, name) for name in ALL_FRAME_NAMES}
             source = _meta(conn, "district_source") or ""
+            # The team's work: the latest rating version of each service, the current probes.
+            frames["services"] = _with_latest_ratings(frames["services"], _latest_ratings(conn))
+            frames["progress"] = _with_probes(
+                frames["progress"], _current_probes(conn), frames["goals"]
+            )
         if all(frame.empty for frame in frames.values()):
             return District.empty(source="database (no district imported yet)")
         return District(**frames, source=source)
@@ -522,7 +561,7 @@ class Store:
             raise ValueError(f"mode must be 'replace' or 'merge', not {mode!r}")
         if not actor.strip():
             raise ValueError("actor: who is importing must be named")
-        new = {name: _conform(name, frame) for name, frame in district.frames().items()}
+        new = {name: _conform(name, getattr(district, name)) for name in ALL_FRAME_NAMES}
         at = dt.datetime.now(dt.UTC)
         try:
             with self._write() as conn:
@@ -533,15 +572,15 @@ class Store:
                     return None
                 counts = {}
                 if mode == "replace":
-                    for name in reversed(FRAME_NAMES):  # children first: foreign keys
+                    for name in reversed(ALL_FRAME_NAMES):  # children first: foreign keys
                         old = _read_frame(conn, name)
                         counts[name] = _diff(name, old, new[name])[0]
                         conn.execute(sa.delete(TABLES[name]))
-                    for name in FRAME_NAMES:
+                    for name in ALL_FRAME_NAMES:
                         _insert(conn, name, new[name], 0, on_progress)
                 else:
-                    stand_ins = {f"{name}.csv" for name in FRAME_NAMES} & set(district.derived)
-                    for name in FRAME_NAMES:
+                    stand_ins = {f"{name}.csv" for name in ALL_FRAME_NAMES} & set(district.derived)
+                    for name in ALL_FRAME_NAMES:
                         old = _read_frame(conn, name)
                         counts[name], fresh, changed = _diff(name, old, new[name])
                         counts[name].removed = 0
@@ -554,7 +593,8 @@ class Store:
                         _update(conn, name, new[name][changed])
                         start = _next_pos(conn, name)
                         _insert(conn, name, new[name][fresh], start, on_progress)
-                counts = {name: counts[name] for name in FRAME_NAMES}
+                counts = {name: counts[name] for name in ALL_FRAME_NAMES}
+                _version_imported_ratings(conn, new["services"], actor, at, district.source)
                 version = _bump_version(conn)
                 source = district.source or "an import"
                 _set_meta(conn, "district_source", source)
@@ -592,6 +632,7 @@ class Store:
         try:
             with self._write() as conn:
                 self._check_decision(conn, decision)
+                row["rating_version_id"] = _latest_version_id(conn, decision.service_id)
                 new_id = int(
                     conn.execute(sa.insert(decisions).values(**row)).inserted_primary_key[0]
                 )
@@ -689,6 +730,294 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(query).mappings().all()
         return [_decision_record(row) for row in rows]
+
+    # ----------------------------------------------------------------- the team's work
+    # Ratings and probes are append-only versions with who and when; the district's current
+    # values are the latest ones. The service log is district data, merged row by row. Every
+    # write is one transaction with its audit entry, and bumps the district version (caches).
+
+    def save_rating_version(
+        self,
+        service_id: str,
+        ratings: Mapping[str, int],
+        *,
+        actor: str,
+        note: str = "",
+        meeting_date: dt.date | None = None,
+        decision_id: int | None = None,
+    ) -> int:
+        """Append a version of one service's 11 ratings; return its id."""
+        values = _check_ratings(ratings)
+        at = dt.datetime.now(dt.UTC)
+        with self._write() as conn:
+            _require_service(conn, service_id)
+            new_id = int(
+                conn.execute(
+                    sa.insert(rating_versions).values(
+                        service_id=service_id,
+                        **values,
+                        recorded_by=actor.strip() or LOCAL_USER,
+                        recorded_at=at,
+                        source="worksheet",
+                        meeting_date=meeting_date,
+                        decision_id=decision_id,
+                        note=note.strip(),
+                    )
+                ).inserted_primary_key[0]
+            )
+            shown = ", ".join(f"{k} {v}" for k, v in values.items())
+            details = f"rating version {new_id}: service {service_id}: {shown}"
+            if note.strip():
+                details += f"; note: {note.strip()}"
+            self._audit(conn, actor, "save_ratings", details, at)
+            _bump_version(conn)
+        return new_id
+
+    def rating_versions(self, service_id: str) -> list[RatingVersion]:
+        """Every version of one service's ratings, newest first."""
+        query = (
+            sa.select(rating_versions)
+            .where(rating_versions.c.service_id == service_id)
+            .order_by(rating_versions.c.id.desc())
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [_rating_version(row) for row in rows]
+
+    def rating_version(self, version_id: int) -> RatingVersion:
+        with self._read() as conn:
+            row = (
+                conn.execute(sa.select(rating_versions).where(rating_versions.c.id == version_id))
+                .mappings()
+                .first()
+            )
+        if row is None:
+            raise KeyError(f"no rating version {version_id}")
+        return _rating_version(row)
+
+    def add_probe(
+        self,
+        goal_id: str,
+        date: dt.date | str,
+        score: float | str,
+        setting: str = "",
+        *,
+        actor: str,
+        note: str = "",
+    ) -> int:
+        """Append a dated score for a goal (validated like progress.csv); return its id."""
+        point = _check_entry(
+            "the probe",
+            PROGRESS_SPEC,
+            {"goal_id": goal_id, "date": date, "score": score, "setting": setting},
+        )
+        at = dt.datetime.now(dt.UTC)
+        with self._write() as conn:
+            self._check_probe(conn, point, replacing=None)
+            new_id = self._insert_probe(conn, point, actor, at, note, None)
+            self._audit(
+                conn,
+                actor,
+                "add_probe",
+                f"probe {new_id}: goal {point['goal_id']}, {point['date']}, score "
+                f"{point['score']:g}, setting {point['setting'] or 'not recorded'}",
+                at,
+            )
+            _bump_version(conn)
+        return new_id
+
+    def correct_probe(
+        self,
+        probe_id: int,
+        *,
+        date: dt.date | str,
+        score: float | str,
+        setting: str = "",
+        actor: str,
+        note: str = "",
+    ) -> int:
+        """Append the corrected probe, pointing to the one it corrects; return its id. The old
+        one stays in the history (and the audit log says what changed)."""
+        at = dt.datetime.now(dt.UTC)
+        with self._write() as conn:
+            old = conn.execute(sa.select(probes).where(probes.c.id == probe_id)).mappings().first()
+            if old is None:
+                raise EntryError([f"There is no probe {probe_id} to correct."])
+            later = conn.execute(
+                sa.select(probes.c.id).where(probes.c.corrects == probe_id)
+            ).scalar()
+            if later is not None:
+                raise EntryError(
+                    [f"Probe {probe_id} was already corrected by probe {later}; correct that one."]
+                )
+            point = _check_entry(
+                "the probe",
+                PROGRESS_SPEC,
+                {"goal_id": old["goal_id"], "date": date, "score": score, "setting": setting},
+            )
+            self._check_probe(conn, point, replacing=old)
+            new_id = self._insert_probe(conn, point, actor, at, note, probe_id)
+            self._audit(
+                conn,
+                actor,
+                "correct_probe",
+                f"probe {probe_id} corrected by probe {new_id}: goal {old['goal_id']}, "
+                f"{_day(old['date'])} score {old['score']:g} setting "
+                f"{old['setting'] or 'not recorded'} -> {point['date']} score "
+                f"{point['score']:g} setting {point['setting'] or 'not recorded'}"
+                + (f"; note: {note.strip()}" if note.strip() else ""),
+                at,
+            )
+            _bump_version(conn)
+        return new_id
+
+    def probes(self, goal_id: str) -> pd.DataFrame:
+        """Every probe entered for a goal (corrected ones too), newest first: id, date, score,
+        setting, recorded_by, recorded_at, note, corrects, corrected_by."""
+        later = probes.alias("later")
+        query = (
+            sa.select(probes, later.c.id.label("corrected_by"))
+            .outerjoin(later, later.c.corrects == probes.c.id)
+            .where(probes.c.goal_id == goal_id)
+            .order_by(probes.c.id.desc())
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()
+        columns = [
+            "id", "goal_id", "date", "score", "setting", "recorded_by", "recorded_at", "note",
+            "corrects", "corrected_by",
+        ]  # fmt: skip
+        frame = pd.DataFrame([dict(r) for r in rows], columns=columns)
+        if not frame.empty:
+            frame["date"] = pd.to_datetime(frame["date"].map(_day))
+            frame["recorded_at"] = frame["recorded_at"].map(_utc)
+        return frame
+
+    def add_service_log(
+        self, rows: Sequence[Mapping[str, Any]] | pd.DataFrame, *, actor: str
+    ) -> TableCounts:
+        """Merge session rows into the service log by (service_id, date, setting), validated
+        like service_log.csv; all rows or none."""
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        frame = frame.astype(object).where(frame.notna(), "")
+        if "date" in frame:
+            frame["date"] = frame["date"].map(_day)
+        return self.import_service_log(frame.to_csv(index=False), actor=actor)
+
+    def import_service_log(self, content: bytes | str, *, actor: str) -> TableCounts:
+        """Merge a service_log.csv (its bytes or text) into the stored log; all rows or none."""
+        from pushin_rules.data.contract import SERVICE_LOG
+        from pushin_rules.data.loader import _check_service_log, _read
+
+        problems: list[Problem] = []
+        parsed = _read(SERVICE_LOG, content, problems, [])
+        if parsed is not None and not problems:
+            _check_service_log(parsed, problems)
+        if parsed is not None and not problems:
+            services = TABLES["services"]
+            with self._read() as conn:
+                known = set(
+                    conn.execute(
+                        sa.select(services.c.service_id).where(
+                            services.c.service_id.in_(sorted(set(parsed["service_id"])))
+                        )
+                    ).scalars()
+                )
+            for index, sid in enumerate(parsed["service_id"]):
+                if sid not in known:
+                    problems.append(
+                        Problem(
+                            SERVICE_LOG.name,
+                            index + 2,
+                            "service_id",
+                            str(sid),
+                            "a service_id listed in services.csv",
+                        )
+                    )
+        if problems or parsed is None:
+            raise EntryError([str(p) for p in problems])
+        new = _conform("service_log", parsed)
+        at = dt.datetime.now(dt.UTC)
+        with self._write() as conn:
+            old = _read_frame(conn, "service_log")
+            counts, fresh, changed = _diff("service_log", old, new)
+            counts.removed = 0
+            _update(conn, "service_log", new[changed])
+            _insert(conn, "service_log", new[fresh], _next_pos(conn, "service_log"), None)
+            self._audit(
+                conn,
+                actor,
+                "add_service_log",
+                f"service log: {counts.inserted} added, {counts.updated} changed ("
+                + "; ".join(
+                    f"{r.service_id} {r.date:%Y-%m-%d} {r.setting} {r.minutes} {r.status}"
+                    + (f" {r.reason}" if r.reason else "")
+                    for r in new.head(20).itertuples()
+                )
+                + ("; ..." if len(new) > 20 else "")
+                + ")",
+                at,
+            )
+            _bump_version(conn)
+        return counts
+
+    def _insert_probe(
+        self,
+        conn: Connection,
+        point: Mapping[str, Any],
+        actor: str,
+        at: dt.datetime,
+        note: str,
+        corrects: int | None,
+    ) -> int:
+        return int(
+            conn.execute(
+                sa.insert(probes).values(
+                    goal_id=point["goal_id"],
+                    date=dt.date.fromisoformat(point["date"]),
+                    score=float(point["score"]),
+                    setting=point["setting"],
+                    recorded_by=actor.strip() or LOCAL_USER,
+                    recorded_at=at,
+                    note=note.strip(),
+                    corrects=corrects,
+                )
+            ).inserted_primary_key[0]
+        )
+
+    def _check_probe(
+        self, conn: Connection, point: Mapping[str, Any], replacing: Mapping[str, Any] | None
+    ) -> None:
+        goals = TABLES["goals"]
+        found = conn.execute(
+            sa.select(goals.c.goal_id).where(goals.c.goal_id == point["goal_id"])
+        ).first()
+        if found is None:
+            raise EntryError([f"There is no goal {point['goal_id']!r} in the district."])
+        day = dt.date.fromisoformat(point["date"])
+        if replacing is not None and _day(replacing["date"]) == point["date"]:
+            return  # the corrected probe keeps its date
+        taken = conn.execute(
+            sa.select(sa.literal(1))
+            .select_from(TABLES["progress"])
+            .where(TABLES["progress"].c.goal_id == point["goal_id"])
+            .where(TABLES["progress"].c.date == day)
+        ).first()
+        current = _current_probes(conn)
+        taken = (
+            taken
+            or (
+                (current["goal_id"] == point["goal_id"]) & (current["date"] == pd.Timestamp(day))
+            ).any()
+        )
+        if taken:
+            raise EntryError(
+                [
+                    f"the probe, column date: {point['date']!r} is not valid; expected one score "
+                    "per goal per date (this goal already has a score on this date; correct "
+                    "that one instead)"
+                ]
+            )
 
     # ----------------------------------------------------------------- audit
 
@@ -841,6 +1170,8 @@ def _dtypes(name: str) -> dict[str, Any]:
 def _conform(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """The frame's contract columns with the documented dtypes; keys unique."""
     dtypes = _dtypes(name)
+    if name == "services" and "rated" not in frame.columns:
+        frame = frame.assign(rated=True)  # a frame built before services had the flag
     missing = [c for c in dtypes if c not in frame.columns]
     if missing:
         raise DistrictError(
@@ -899,6 +1230,9 @@ def _read_frame(conn: Connection, name: str) -> pd.DataFrame:
     if name == "progress":
         # Sorted here, not in SQL: the database's collation may order text differently.
         frame = frame.sort_values(["goal_id", "date"], kind="stable").reset_index(drop=True)
+    if name == "service_log":
+        frame = frame.sort_values(["service_id", "date", "setting"], kind="stable")
+        frame = frame.reset_index(drop=True)
     return frame
 
 
@@ -1026,3 +1360,213 @@ def _diff(
         unchanged=int((present & ~changed).sum()),
     )
     return counts, ~present, changed
+
+
+# --------------------------------------------------------------------------- the team's work
+
+
+class EntryError(InputError):
+    """An entry from a page the store will not keep; each problem is a plain sentence naming
+    the field, in the importer's words."""
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(" ".join(self.problems))
+
+
+class RatingVersion(BaseModel):
+    """One saved version of a service's ratings."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    service_id: str
+    ratings: dict[str, int]
+    recorded_by: str
+    recorded_at: dt.datetime
+    source: str  # worksheet, import, schema upgrade
+    meeting_date: dt.date | None
+    decision_id: int | None
+    note: str
+
+
+def _rating_version(row: Mapping[str, Any]) -> RatingVersion:
+    data = dict(row)
+    ratings = {key: int(data.pop(key)) for key in FACTORS}
+    data["recorded_at"] = _utc(data["recorded_at"])
+    if data.get("meeting_date") is not None:
+        data["meeting_date"] = dt.date.fromisoformat(_day(data["meeting_date"]))
+    return RatingVersion(ratings=ratings, **data)
+
+
+def _check_ratings(ratings: Mapping[str, Any]) -> dict[str, int]:
+    problems = []
+    unknown = sorted(set(ratings) - set(FACTORS))
+    if unknown:
+        problems.append("Unknown factors: " + ", ".join(unknown) + ".")
+    values = {}
+    for key in FACTORS:
+        value = ratings.get(key)
+        try:
+            number = int(value)  # type: ignore[arg-type]
+            ok = number == value and 0 <= number <= 3
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            problems.append(f"{key}: {value!r} is not valid; expected a whole number from 0 to 3.")
+        else:
+            values[key] = number
+    if problems:
+        raise EntryError(problems)
+    return values
+
+
+def _require_service(conn: Connection, service_id: str) -> None:
+    services = TABLES["services"]
+    found = conn.execute(
+        sa.select(services.c.service_id).where(services.c.service_id == service_id)
+    ).first()
+    if found is None:
+        raise EntryError([f"There is no service {service_id!r} in the district."])
+
+
+def _day(value: Any) -> str:
+    """A date cell as YYYY-MM-DD (SQLite gives text, PostgreSQL and pages give dates)."""
+    if isinstance(value, dt.datetime | pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+PROGRESS_SPEC = next(spec for spec in FILES if spec.name == "progress.csv")
+
+
+def _check_entry(what: str, spec: Any, values: Mapping[str, Any]) -> dict[str, Any]:
+    """One row checked cell by cell by the importer's converters: the same rules and words."""
+    from pushin_rules.data.loader import _convert
+
+    problems: list[Problem] = []
+    out: dict[str, Any] = {}
+    for column in spec.columns:
+        raw = values.get(column.name, "")
+        text = "" if raw is None else _day(raw) if column.kind == "date" else str(raw).strip()
+        if column.kind == "float" and isinstance(raw, float | int):
+            text = repr(float(raw))
+        converted = _convert(what, column, pd.Series([text], dtype=object), np.array([0]), problems)
+        out[column.name] = converted.iat[0]
+    if problems:
+        raise EntryError([str(replace_row(p)) for p in problems])
+    out["date"] = pd.Timestamp(out["date"]).strftime("%Y-%m-%d")
+    out["score"] = float(out["score"])
+    return out
+
+
+def replace_row(problem: Problem) -> Problem:
+    """A form has no rows: the problem names the field only."""
+    return Problem(problem.file, None, problem.column, problem.value, problem.expected)
+
+
+def _latest_version_id(conn: Connection, service_id: str) -> int | None:
+    found = conn.execute(
+        sa.select(sa.func.max(rating_versions.c.id)).where(
+            rating_versions.c.service_id == service_id
+        )
+    ).scalar()
+    return None if found is None else int(found)
+
+
+def _latest_ratings(conn: Connection) -> pd.DataFrame:
+    """The latest rating version of every service that has one: service_id, id, factors."""
+    latest = sa.select(sa.func.max(rating_versions.c.id)).group_by(rating_versions.c.service_id)
+    query = sa.select(
+        rating_versions.c.service_id,
+        rating_versions.c.id,
+        *(rating_versions.c[k] for k in FACTORS),
+    ).where(rating_versions.c.id.in_(latest))
+    rows = conn.execute(query).all()
+    return pd.DataFrame(rows, columns=["service_id", "id", *FACTORS])
+
+
+def _with_latest_ratings(services: pd.DataFrame, latest: pd.DataFrame) -> pd.DataFrame:
+    """Ratings from each service's latest version; rated = the service has a version."""
+    services = services.copy()
+    where = pd.Index(latest["service_id"]).get_indexer(services["service_id"])
+    has = where >= 0
+    for key in FACTORS:
+        values = services[key].to_numpy().copy()
+        values[has] = latest[key].to_numpy()[where[has]]
+        services[key] = values.astype("int8")
+    services["rated"] = has
+    return services
+
+
+def _current_probes(conn: Connection) -> pd.DataFrame:
+    """Probes that no later probe corrects: goal_id, date, score, setting."""
+    later = probes.alias("later")
+    query = (
+        sa.select(probes.c.goal_id, probes.c.date, probes.c.score, probes.c.setting)
+        .outerjoin(later, later.c.corrects == probes.c.id)
+        .where(later.c.id.is_(None))
+        .order_by(probes.c.id)
+    )
+    rows = conn.execute(query).all()
+    frame = pd.DataFrame(rows, columns=["goal_id", "date", "score", "setting"])
+    frame["date"] = pd.to_datetime(frame["date"].map(_day)).astype("datetime64[ns]")
+    frame["score"] = frame["score"].astype("float64")
+    frame["goal_id"] = frame["goal_id"].astype(object)
+    frame["setting"] = frame["setting"].astype(object)
+    return frame
+
+
+def _with_probes(
+    progress: pd.DataFrame, current: pd.DataFrame, goals: pd.DataFrame
+) -> pd.DataFrame:
+    """The imported scores with the team's probes added (a probe wins on its goal and date);
+    probes of goals no longer in the district are left out."""
+    current = current[current["goal_id"].isin(goals["goal_id"])]
+    if current.empty:
+        return progress
+    keys = pd.MultiIndex.from_frame(current[["goal_id", "date"]])
+    clash = pd.MultiIndex.from_frame(progress[["goal_id", "date"]]).isin(keys)
+    merged = pd.concat([progress.loc[~clash], current[list(progress.columns)]], ignore_index=True)
+    merged = merged.astype(dict(progress.dtypes))
+    return merged.sort_values(["goal_id", "date"], kind="stable").reset_index(drop=True)
+
+
+def _version_imported_ratings(
+    conn: Connection, services: pd.DataFrame, actor: str, at: dt.datetime, source: str
+) -> None:
+    """A new rating version for each imported, rated service whose ratings differ from its
+    latest version (or that has none): the file's ratings become current, and the history
+    says they came from an import. A service the file leaves unrated keeps its versions."""
+    rated = services[services["rated"].to_numpy(dtype=bool)]
+    if rated.empty:
+        return
+    latest = _latest_ratings(conn).set_index("service_id")
+    mine = rated.set_index("service_id")[list(FACTORS)].astype("int64")
+    known = mine.index.isin(latest.index)
+    differs = np.ones(len(mine), dtype=bool)
+    if known.any():
+        theirs = latest.loc[mine.index[known], list(FACTORS)].astype("int64").to_numpy()
+        differs[known] = (mine.to_numpy()[known] != theirs).any(axis=1)
+    fresh = mine[differs]
+    if fresh.empty:
+        return
+    note = f"imported from {source}" if source else "imported"
+    conn.execute(
+        sa.insert(rating_versions),
+        [
+            {
+                "service_id": sid,
+                **{k: int(v) for k, v in zip(FACTORS, values, strict=True)},
+                "recorded_by": actor,
+                "recorded_at": at,
+                "source": "import",
+                "meeting_date": None,
+                "decision_id": None,
+                "note": note,
+            }
+            for sid, values in zip(fresh.index, fresh.to_numpy().tolist(), strict=True)
+        ],
+    )

@@ -14,7 +14,7 @@ from pushin_rules.data.contract import BY_NAME, FILES
 from pushin_rules.data.csvsafe import to_csv_text
 from pushin_rules.data.district import District
 from pushin_rules.errors import DistrictError, Problem
-from pushin_rules.models import FACTORS
+from pushin_rules.models import FACTORS, NEED_FACTORS
 
 
 def problems_frame(error: DistrictError | Sequence[Problem]) -> pd.DataFrame:
@@ -86,6 +86,14 @@ TEMPLATE_EXAMPLES: dict[str, dict[str, str]] = {
         "target_date": "2027-06-15",
     },
     "progress.csv": {"goal_id": "G1", "date": "2026-09-08", "score": "35", "setting": "pull_out"},
+    "service_log.csv": {
+        "service_id": "SV1",
+        "date": "2026-09-08",
+        "setting": "pull_out",
+        "minutes": "30",
+        "status": "delivered",
+        "reason": "",
+    },
 }
 
 
@@ -122,6 +130,8 @@ def district_export_frames(
     )
     for spec in FILES:
         frame = getattr(district, spec.name.removesuffix(".csv")).copy()
+        if spec.name == "services.csv" and "rated" in frame.columns:
+            frame = _ratings_as_written(frame)
         for column in frame.columns:
             if pd.api.types.is_datetime64_any_dtype(frame[column]):
                 frame[column] = frame[column].dt.strftime("%Y-%m-%d").fillna("")
@@ -136,6 +146,19 @@ def district_export_frames(
             frame["student_id"] = frame["student_id"].astype(str).map(stand_in_ids)
         frames[spec.name] = frame
     return frames
+
+
+def _ratings_as_written(services: pd.DataFrame) -> pd.DataFrame:
+    """services.csv as a district writes it: a service not rated yet has its need ratings
+    empty (not 0, which would read back as rated), and `rated` is not a CSV column."""
+    unrated = ~services["rated"].to_numpy(dtype=bool)
+    services = services.drop(columns="rated")
+    if unrated.any():
+        for name in NEED_FACTORS:
+            column = services[name].astype(object)
+            column[unrated] = ""
+            services[name] = column
+    return services
 
 
 def district_zip(district: District, labels: pd.Series | None = None) -> bytes:
