@@ -315,8 +315,8 @@ def bench_progress(
     cpu: list[float] | None = None,
 ) -> tuple[float, list[float]]:
     """Median time of `progress.goal_summary` over the frames, with the rules' default trend."""
-    from pushin_rules.decide import progress as progress_module
     from pushin_rules.data.district import District
+    from pushin_rules.decide import progress as progress_module
 
     district = dataclasses.replace(District.empty(), goals=goals, progress=progress)
     settings = progress_module.default_settings()
