@@ -68,7 +68,9 @@ def small_district() -> District:
     providers = pd.DataFrame(
         {
             "provider_id": _obj(["P1", "P2"]),
-            "name": _obj(["Pat Speech", "Olu Ot"]),
+            # Words a CSV reader takes for a missing value, and a line break in a cell: the
+            # bulk read parses the database's own CSV text.
+            "name": _obj(["NULL", "NA\r\nOlu Ot"]),
             "role": _obj(["slp", "ot"]),
             "weekly_capacity_minutes": np.array([1800, 0], dtype="int64"),
         }
