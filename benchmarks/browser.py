@@ -266,5 +266,28 @@ def bench_app(data_dir: Path, pages: Sequence[str], runs: int, work: Path) -> di
     return out
 
 
+def bench_cold(data_dir: Path, work: Path) -> dict[str, Any]:
+    """The first page of a fresh `streamlit run app.py` whose data folder is empty: the app
+    creates its database and seeds it from sample_data/ (PUSHIN_SEED left on)."""
+    from playwright.sync_api import sync_playwright
+
+    env = child_env(PUSHIN_DATA_DIR=str(data_dir))
+    env.pop("PUSHIN_SEED", None)
+    with (
+        serve(ROOT / "app.py", env, work / "app-fresh.log") as served,
+        sync_playwright() as playwright,
+    ):
+        browser = launch(playwright)
+        try:
+            cold_ms = ready_in_new_tab(browser, served.url)
+        finally:
+            browser.close()
+        return {
+            "cold_ms": cold_ms,
+            "cold_cpu_s": cpu_seconds(served.process.pid),
+            "rss_mb": peak_rss_mb(served.process.pid),
+        }
+
+
 def median(values: Sequence[float]) -> float:
     return float(statistics.median(values))
