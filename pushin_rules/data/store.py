@@ -19,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -910,10 +911,26 @@ def _read_frame(conn: Connection, name: str) -> pd.DataFrame:
         else:
             data[column] = pd.Series(values, dtype=dtype)
     frame = pd.DataFrame(data)
-    if name == "progress":
+    if name == "progress" and not _in_order(table.take(order), ("goal_id", "date")):
         # Sorted here, not in SQL: the database's collation may order text differently.
+        # (Rows come back in pos order, which an import of a loaded district already has.)
         frame = frame.sort_values(["goal_id", "date"], kind="stable").reset_index(drop=True)
     return frame
+
+
+def _in_order(table: pa.Table, keys: Sequence[str]) -> bool:
+    """Whether the rows are sorted by `keys` (text by code point, as pandas sorts it)."""
+    if table.num_rows < 2:
+        return True
+    later = table.slice(1)
+    earlier = table.slice(0, table.num_rows - 1)
+    ahead = pa.array(np.zeros(table.num_rows - 1, dtype=bool))  # decided: strictly after
+    for key in keys:
+        a, b = later.column(key), earlier.column(key)
+        if pc.any(pc.and_(pc.invert(ahead), pc.less(a, b))).as_py():
+            return False
+        ahead = pc.or_(ahead, pc.greater(a, b))
+    return True
 
 
 def _arrow_type(dtype: str) -> pa.DataType:
