@@ -193,9 +193,32 @@ def _run_child(argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path
     )
 
 
+# Runs a Python child (`-m module args` or `-c code args`) and, at its exit, writes its own
+# peak resident memory (VmHWM) to stderr. ru_maxrss from wait4 would not do: Linux carries
+# the parent's high-water mark into a forked child, and the bench itself holds a district.
+_PEAK_WRAPPER = """
+import atexit, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                sys.stderr.write("PUSHIN_VMHWM_KB " + line.split()[1] + "\\n")
+atexit.register(_peak)
+kind, target, *rest = sys.argv[1:]
+sys.argv = [target, *rest]
+if kind == "-m":
+    runpy.run_module(target, run_name="__main__", alter_sys=True)
+else:
+    sys.argv[0] = "-c"
+    exec(compile(target, "<child>", "exec"), {"__name__": "__main__"})
+"""
+
+
 def _measured_child(argv: Sequence[str], work: Path) -> dict[str, Any]:
-    """Run a child process to its end: wall and CPU seconds (user + sys) and peak resident
-    memory (ru_maxrss, MB) of that one process, with its stdout and stderr."""
+    """Run a Python child process (`python -m ...` or `python -c ...`) to its end: wall and
+    CPU seconds (user + sys) and its peak resident memory (VmHWM, MB), with its stdout and
+    stderr."""
+    argv = [argv[0], "-c", _PEAK_WRAPPER, *argv[1:]]
     out, err = work / "child.out", work / "child.err"
     with out.open("wb") as stdout, err.open("wb") as stderr:
         start = time.perf_counter()
@@ -209,10 +232,15 @@ def _measured_child(argv: Sequence[str], work: Path) -> dict[str, Any]:
         "returncode": process.returncode,
         "wall": wall,
         "cpu": usage.ru_utime + usage.ru_stime,
-        "rss_mb": usage.ru_maxrss * 1024 / 1e6,
+        "rss_mb": _peak_kb(err.read_text(errors="replace")) * 1024 / 1e6,
         "stdout": out.read_text(errors="replace"),
         "stderr": err.read_text(errors="replace"),
     }
+
+
+def _peak_kb(stderr: str) -> float:
+    found = [line.split()[1] for line in stderr.splitlines() if line.startswith("PUSHIN_VMHWM_KB")]
+    return float(found[-1]) if found else math.nan
 
 
 def _fmt(count: int) -> str:
@@ -1085,9 +1113,10 @@ def _staff_figures(sizes: Sizes, work: Path, report: Report, say: Callable) -> N
                 "processes' Student pages",
                 found["seen"],
                 "count",
-                f"all {found['checks']} ({found['tabs']} decisions x 2 processes)",
+                f"all {2 * found['tabs']} ({found['tabs']} decisions x 2 processes)",
                 found["visible_in_all"],
-                extra=f"of {found['checks']}; {found['in_database']} of "
+                extra=f"of {found['checks']} looks: {found['not_seen']} not on the page, "
+                f"{found['check_errors']} stopped by an error; {found['in_database']} of "
                 f"{found['completed']} recorded journeys found in the database",
             )
         )
@@ -1099,7 +1128,11 @@ def _staff_figures(sizes: Sizes, work: Path, report: Report, say: Callable) -> N
             f"PostgreSQL (COPY) in {found['import_s']:.1f} s; app processes' peak memory "
             f"{', '.join(f'{m:.0f} MB' for m in found['rss_mb'])}, CPU "
             f"{', '.join(f'{c:.1f} s' for c in found['cpu_s'])}"
-            + (f"; errors: {found['errors'][:3]}" if found["errors"] else "")
+            + (
+                f"; {len(found['errors'])} errors, the first: {found['errors'][0][:300]}"
+                if found["errors"]
+                else ""
+            )
             + "."
         )
     except Exception as error:

@@ -109,6 +109,7 @@ async def _pick(page: Any, name: str) -> float:
 
 async def _journey(browser: Any, url: str, name: str, token: str) -> dict[str, float]:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
     await context.add_init_script(READY_WATCH)
     page = await context.new_page()
     try:
@@ -135,6 +136,7 @@ async def _journey(browser: Any, url: str, name: str, token: str) -> dict[str, f
 
 async def _sees(browser: Any, url: str, name: str, token: str) -> bool:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.set_default_timeout(TIMEOUT_MS)
     await context.add_init_script(READY_WATCH)
     page = await context.new_page()
     try:
@@ -169,10 +171,8 @@ async def _drive(urls: Sequence[str], names: Sequence[str], tabs: int) -> dict[s
             )
         finally:
             await browser.close()
-    seen = {
-        (url, i): check is True
-        for (url, i), check in zip(((u, i) for u in urls for i in done), checks, strict=True)
-    }
+    # Per (process, tab): True seen, False not on the page, or the error that stopped the look.
+    seen = dict(zip(((u, i) for u in urls for i in done), checks, strict=True))
     return {
         "journeys": journeys,
         "journey_s": journey_s,
@@ -248,8 +248,10 @@ def bench_staff(students: int, tabs: int, processes: int, work: Path, seed: int)
         "p95_ms": percentile(every, 0.95) if every else None,
         "steps": {k: (percentile(v, 0.5), percentile(v, 0.95)) for k, v in steps.items() if v},
         "journey_s": driven["journey_s"],
-        "visible_in_all": all(driven["seen"].values()) and len(recorded) == tabs,
-        "seen": sum(driven["seen"].values()),
+        "visible_in_all": all(v is True for v in driven["seen"].values()) and len(recorded) == tabs,
+        "seen": sum(v is True for v in driven["seen"].values()),
+        "not_seen": sum(v is False for v in driven["seen"].values()),
+        "check_errors": sum(isinstance(v, BaseException) for v in driven["seen"].values()),
         "checks": len(driven["seen"]),
         "in_database": sum(driven["tokens"][i] in stored_attendees for i in recorded),
         "rss_mb": rss,
@@ -268,6 +270,7 @@ async def _warm(urls: Sequence[str]) -> None:
         try:
             for url in urls:
                 context = await browser.new_context()
+                context.set_default_timeout(TIMEOUT_MS)
                 await context.add_init_script(READY_WATCH)
                 page = await context.new_page()
                 await page.goto(f"{url}/meeting", wait_until="commit", timeout=TIMEOUT_MS)
