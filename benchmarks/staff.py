@@ -97,7 +97,11 @@ async def _act(page: Any, action: Any, shows: str | None = None) -> float:
 
 
 async def _pick(page: Any, name: str) -> float:
+    """Choose the student by name; ms from the choice to page ready (0 when the picker
+    already shows that student: choosing it again starts no run)."""
     box = page.get_by_role("combobox", name="Student").first
+    if await box.input_value() == name:
+        return 0.0
 
     async def choose() -> None:
         await box.click()
@@ -165,10 +169,13 @@ async def _drive(urls: Sequence[str], names: Sequence[str], tabs: int) -> dict[s
             )
             journey_s = time.perf_counter() - start
             done = [i for i, j in enumerate(journeys) if isinstance(j, dict)]
-            checks = await asyncio.gather(
-                *(_sees(browser, url, names[i], tokens[i]) for url in urls for i in done),
-                return_exceptions=True,
-            )
+            # One process at a time, its looks concurrent: as many tabs as the journeys had.
+            checks = []
+            for url in urls:
+                checks += await asyncio.gather(
+                    *(_sees(browser, url, names[i], tokens[i]) for i in done),
+                    return_exceptions=True,
+                )
         finally:
             await browser.close()
     # Per (process, tab): True seen, False not on the page, or the error that stopped the look.
