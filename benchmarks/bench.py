@@ -682,7 +682,7 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
         memory_ratio = cli["recommend_rss"] / cli["floor_rss"]
         report.figures.append(
             Figure(
-                f"Peak memory of `recommend` (ru_maxrss), {_fmt(services)} services",
+                f"Peak memory of `recommend` (VmHWM), {_fmt(services)} services",
                 cli["recommend_rss"],
                 "MB",
                 f"<= {CLI_FLOOR_RATIO:g}x the pandas floor's",
