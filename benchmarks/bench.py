@@ -26,13 +26,11 @@ import json
 import math
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,20 +42,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent  # the source tree: app.py, pages/, benchmarks/
 PACKAGE_DIR = ROOT / "pushin_rules"
 SEED = 20240901
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = (
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-)
 
 # Targets from the issue (2-core machine).
 BATCH_TARGET_S = 1.0
 PROGRESS_TARGET_S = 2.0
-CLI_FLOOR_RATIO = 3.0
+CLI_FLOOR_RATIO = 2.0  # issue 17 (round 2): <= 2x the pandas floor, time and peak memory
+LOADER_READ_RATIO = 2.0  # the loader <= 2x pandas reading the same files
+STORE_LOADER_RATIO = 2.0  # SQLite import / load back <= 2x the loader
+COLD_START_TARGET_S = 5.0  # first page after a restart, 60,000 students
+COLD_START_TARGET_MB = 1000.0
+SAMPLE_EMPTY_RATIO = 2.0  # first page on the sample, fresh database, <= 2x an empty page
 PAGE_EMPTY_RATIO = 3.0
 PAGE_TARGET_MS = 250.0
 MEMORY_TARGET_MB = 600.0
@@ -70,10 +64,21 @@ class Sizes:
     points: int
     page_students: int  # the district the app serves for the page and memory figures
     browser: bool = True  # memory: a real server + Chromium (else the AppTest process's peak)
+    students: int = 0  # the batch/CLI/store district: exactly this many students (0: by services)
+    staff_tabs: int = 10  # several staff at once: concurrent Chromium tabs
+    staff_students: int = 5_000
 
 
-FULL = Sizes(services=100_000, goals=100_000, points=20, page_students=5_000)
-QUICK = Sizes(services=2_000, goals=2_000, points=20, page_students=300, browser=False)
+FULL = Sizes(services=100_000, goals=100_000, points=20, page_students=5_000, students=60_000)
+QUICK = Sizes(
+    services=2_000,
+    goals=2_000,
+    points=20,
+    page_students=300,
+    students=1_000,
+    staff_tabs=2,
+    staff_students=300,
+)
 
 
 @dataclass
@@ -87,6 +92,7 @@ class Figure:
     met: bool | None
     extra: str = ""  # shown after the value, e.g. a ratio
     runs: list[float] = field(default_factory=list)
+    cpu: float | None = None  # CPU seconds (user + sys) beside a wall time: less noisy
 
     def shown(self) -> str:
         if self.value is None:
@@ -97,9 +103,16 @@ class Figure:
             text = f"{self.value:.1f} ms"
         elif self.unit == "MB":
             text = f"{self.value:.0f} MB"
+        elif self.unit == "count":
+            text = f"{self.value:.0f}"
         else:
             text = f"{self.value:.2f}{self.unit}"
-        return f"{text} ({self.extra})" if self.extra else text
+        extra = "; ".join(
+            part
+            for part in (f"CPU {self.cpu:.2f} s" if self.cpu is not None else "", self.extra)
+            if part
+        )
+        return f"{text} ({extra})" if extra else text
 
 
 @dataclass
@@ -180,6 +193,56 @@ def _run_child(argv: Sequence[str], env: dict[str, str] | None = None, cwd: Path
     )
 
 
+# Runs a Python child (`-m module args` or `-c code args`) and, at its exit, writes its own
+# peak resident memory (VmHWM) to stderr. ru_maxrss from wait4 would not do: Linux carries
+# the parent's high-water mark into a forked child, and the bench itself holds a district.
+_PEAK_WRAPPER = """
+import atexit, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                sys.stderr.write("PUSHIN_VMHWM_KB " + line.split()[1] + "\\n")
+atexit.register(_peak)
+kind, target, *rest = sys.argv[1:]
+sys.argv = [target, *rest]
+if kind == "-m":
+    runpy.run_module(target, run_name="__main__", alter_sys=True)
+else:
+    sys.argv[0] = "-c"
+    exec(compile(target, "<child>", "exec"), {"__name__": "__main__"})
+"""
+
+
+def _measured_child(argv: Sequence[str], work: Path) -> dict[str, Any]:
+    """Run a Python child process (`python -m ...` or `python -c ...`) to its end: wall and
+    CPU seconds (user + sys) and its peak resident memory (VmHWM, MB), with its stdout and
+    stderr."""
+    argv = [argv[0], "-c", _PEAK_WRAPPER, *argv[1:]]
+    out, err = work / "child.out", work / "child.err"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            list(argv), env=_child_env(), cwd=str(ROOT), stdout=stdout, stderr=stderr
+        )
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return {
+        "returncode": process.returncode,
+        "wall": wall,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": _peak_kb(err.read_text(errors="replace")) * 1024 / 1e6,
+        "stdout": out.read_text(errors="replace"),
+        "stderr": err.read_text(errors="replace"),
+    }
+
+
+def _peak_kb(stderr: str) -> float:
+    found = [line.split()[1] for line in stderr.splitlines() if line.startswith("PUSHIN_VMHWM_KB")]
+    return float(found[-1]) if found else math.nan
+
+
 def _fmt(count: int) -> str:
     return f"{count:,}"
 
@@ -187,12 +250,21 @@ def _fmt(count: int) -> str:
 # --------------------------------------------------------------------------- districts
 
 
-def generate_district(min_services: int, out_dir: Path, seed: int = SEED) -> dict[str, int]:
-    """Write a synthetic district with at least `min_services` services to `out_dir`; return
-    the row count of each file and the generation time (key "seconds")."""
+def generate_district(
+    min_services: int, out_dir: Path, seed: int = SEED, students: int = 0
+) -> dict[str, int]:
+    """Write a synthetic district with at least `min_services` services (or, with `students`,
+    exactly that many students) to `out_dir`; return the row count of each file and the
+    generation time (key "seconds")."""
     from pushin_rules.data import synth
 
     start = time.perf_counter()
+    if students:
+        frames = synth.generate(students, seed)
+        synth.write(frames, out_dir)
+        counts = {name.removesuffix(".csv"): len(frame) for name, frame in frames.items()}
+        counts["seconds"] = time.perf_counter() - start  # type: ignore[assignment]
+        return counts
     probe = synth.generate(2_000, seed)
     per_student = len(probe["services.csv"]) / len(probe["students.csv"])
     students = max(10, math.ceil(min_services / per_student * 1.02))
@@ -354,13 +426,14 @@ def bench_cli(data_dir: Path, work: Path, runs: int, budget: float = 60.0) -> di
     argv += ["--out", str(out)]
     times: list[float] = []
     cpu: list[float] = []
+    rss: list[float] = []
     for _ in range(max(1, runs)):
-        start, start_cpu = time.perf_counter(), _children_cpu()
-        done = _run_child(argv)
-        times.append(time.perf_counter() - start)
-        cpu.append(_children_cpu() - start_cpu)
-        if done.returncode != 0:
-            raise RuntimeError(f"recommend failed ({done.returncode}): {done.stderr[-2000:]}")
+        done = _measured_child(argv, work)
+        if done["returncode"] != 0:
+            raise RuntimeError(f"recommend failed ({done['returncode']}): {done['stderr'][-2000:]}")
+        times.append(done["wall"])
+        cpu.append(done["cpu"])
+        rss.append(done["rss_mb"])
         if sum(times) > budget:
             break
     written = pd.read_csv(out, low_memory=False)
@@ -369,15 +442,17 @@ def bench_cli(data_dir: Path, work: Path, runs: int, budget: float = 60.0) -> di
     floor_out = work / "floor_out.csv"
     floor_times: list[float] = []
     floor_cpu: list[float] = []
+    floor_rss: list[float] = []
     for _ in range(max(1, runs)):
-        start, start_cpu = time.perf_counter(), _children_cpu()
-        done = _run_child([sys.executable, "-c", _FLOOR, str(data_dir), str(like), str(floor_out)])
-        elapsed = time.perf_counter() - start
-        if done.returncode != 0:
-            raise RuntimeError(f"pandas floor failed: {done.stderr[-2000:]}")
-        aside = float(done.stdout.strip().splitlines()[-1])
-        floor_times.append(elapsed - aside)
-        floor_cpu.append(_children_cpu() - start_cpu - aside)
+        done = _measured_child(
+            [sys.executable, "-c", _FLOOR, str(data_dir), str(like), str(floor_out)], work
+        )
+        if done["returncode"] != 0:
+            raise RuntimeError(f"pandas floor failed: {done['stderr'][-2000:]}")
+        aside = float(done["stdout"].strip().splitlines()[-1])
+        floor_times.append(done["wall"] - aside)
+        floor_cpu.append(done["cpu"] - aside)
+        floor_rss.append(done["rss_mb"])
         if sum(floor_times) > budget:
             break
     return {
@@ -387,6 +462,8 @@ def bench_cli(data_dir: Path, work: Path, runs: int, budget: float = 60.0) -> di
         "floor_runs": floor_times,
         "recommend_cpu": statistics.median(cpu),
         "floor_cpu": statistics.median(floor_cpu),
+        "recommend_rss": max(rss),
+        "floor_rss": max(floor_rss),
         "rows": len(written),
         "columns": len(written.columns),
         "recommend_bytes": out.stat().st_size,
@@ -454,74 +531,6 @@ def peak_rss_mb(pid: int) -> float:
     raise RuntimeError(f"no VmHWM for process {pid}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_healthy(port: int, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    url = f"http://127.0.0.1:{port}/_stcore/health"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("streamlit exited before serving")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("streamlit did not answer its health check in time")
-
-
-def bench_memory(data_dir: Path) -> dict[str, Any]:
-    """Peak RSS of `streamlit run app.py` serving the stored district after Chromium opened
-    every page (waiting for each to finish running). Needs Playwright and /usr/bin/chromium."""
-    from playwright.sync_api import sync_playwright
-
-    port = _free_port()
-    argv = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py")]
-    argv += ["--server.headless", "true", "--server.port", str(port)]
-    argv += ["--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    env = _child_env(PUSHIN_DATA_DIR=str(data_dir), PUSHIN_SEED="none")
-    log = open(data_dir / "streamlit.log", "wb")  # noqa: SIM115 (closed below)
-    process = subprocess.Popen(argv, env=env, cwd=str(ROOT), stdout=log, stderr=subprocess.STDOUT)
-    opened = []
-    try:
-        _wait_healthy(port, process)
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM, args=list(CHROMIUM_ARGS), headless=True
-            )
-            try:
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                for path in ["", *(Path(p).stem for p in app_pages()[1:])]:
-                    page.goto(f"http://127.0.0.1:{port}/{path}", timeout=120_000)
-                    _wait_ran(page)
-                    opened.append(path or "/")
-            finally:
-                browser.close()
-        return {"rss_mb": peak_rss_mb(process.pid), "pages": opened, "how": "browser"}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-
-
-def _wait_ran(page: Any, timeout: float = 120.0) -> None:
-    """Wait until the page's script run has finished (Streamlit marks stApp's run state)."""
-    page.wait_for_selector(
-        '[data-testid="stApp"][data-test-script-state="notRunning"]',
-        state="attached",
-        timeout=timeout * 1000,
-    )
-
-
 # --------------------------------------------------------------------------- the run
 
 
@@ -549,8 +558,8 @@ def _failed(report: Report, name: str, unit: str, target: str, error: BaseExcept
 
 def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable) -> None:
     big = work / "district_big"
-    say(f"generating a district with at least {_fmt(sizes.services)} services ...")
-    counts = generate_district(sizes.services, big)
+    say(f"generating a district of {_fmt(sizes.students)} students ...")
+    counts = generate_district(sizes.services, big, students=sizes.students)
     report.notes.append(
         f"Batch/CLI district (synth.generate, seed {SEED}): {_fmt(counts['students'])} "
         f"students, {_fmt(counts['services'])} services, {_fmt(counts['goals'])} goals, "
@@ -646,6 +655,7 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
         say("timing `python -m pushin_rules recommend` and the pandas floor ...")
         cli = bench_cli(big, work, runs)
         ratio = cli["recommend"] / cli["floor"]
+        cpu_ratio = cli["recommend_cpu"] / cli["floor_cpu"]
         report.figures.append(
             Figure(
                 name,
@@ -653,8 +663,9 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
                 "s",
                 f"<= {CLI_FLOOR_RATIO:g}x the pandas floor",
                 ratio <= CLI_FLOOR_RATIO,
-                extra=f"{ratio:.2f}x the floor",
+                extra=f"{ratio:.2f}x the floor; CPU {cpu_ratio:.2f}x",
                 runs=cli["recommend_runs"],
+                cpu=cli["recommend_cpu"],
             )
         )
         report.figures.append(
@@ -665,6 +676,18 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
                 "(reference)",
                 None,
                 runs=cli["floor_runs"],
+                cpu=cli["floor_cpu"],
+            )
+        )
+        memory_ratio = cli["recommend_rss"] / cli["floor_rss"]
+        report.figures.append(
+            Figure(
+                f"Peak memory of `recommend` (VmHWM), {_fmt(services)} services",
+                cli["recommend_rss"],
+                "MB",
+                f"<= {CLI_FLOOR_RATIO:g}x the pandas floor's",
+                memory_ratio <= CLI_FLOOR_RATIO,
+                extra=f"{memory_ratio:.2f}x the floor's {cli['floor_rss']:.0f} MB",
             )
         )
         report.notes.append(
@@ -680,11 +703,27 @@ def _run_all(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable)
     except Exception as error:
         _failed(report, name, "s", f"<= {CLI_FLOOR_RATIO:g}x the pandas floor", error)
 
+    store_dir = work / "store_big"
+    _loader_and_store(big, store_dir, counts, report, say)
     shutil.rmtree(big, ignore_errors=True)
-    _pages_and_memory(sizes, runs, work, report, say)
+    empty = _browser_empty(work, runs, report, say) if sizes.browser else None
+    if sizes.browser and (store_dir / "pushin.db").is_file():
+        _browser_figures(store_dir, counts["students"], 1, work, report, say, empty, cold=True)
+    shutil.rmtree(store_dir, ignore_errors=True)
+    _pages_and_memory(sizes, runs, work, report, say, empty)
+    if sizes.browser:
+        _sample_first_page(work, report, say, empty)
+        _staff_figures(sizes, work, report, say)
 
 
-def _pages_and_memory(sizes: Sizes, runs: int, work: Path, report: Report, say: Callable):
+def _pages_and_memory(
+    sizes: Sizes,
+    runs: int,
+    work: Path,
+    report: Report,
+    say: Callable,
+    empty: dict[str, Any] | None = None,
+):
     small = work / "district_pages"
     data_dir = work / "data"
     page_target = f"<= {PAGE_TARGET_MS:g} ms and <= {PAGE_EMPTY_RATIO:g}x empty"
@@ -780,10 +819,11 @@ def _pages_and_memory(sizes: Sizes, runs: int, work: Path, report: Report, say: 
     try:
         if not sizes.browser:
             raise RuntimeError("--quick skips the browser run")
-        say("measuring the app's peak memory (streamlit run + Chromium) ...")
-        memory = bench_memory(data_dir) if data_dir.is_dir() else None
-        if memory is None:
+        if not (data_dir / "pushin.db").is_file():
             raise RuntimeError("no stored district (the page step failed)")
+        memory = _browser_figures(
+            data_dir, sizes.page_students, min(runs, 2), work, report, say, empty, cold=False
+        )
         report.figures.append(
             Figure(
                 memory_name,
@@ -795,7 +835,7 @@ def _pages_and_memory(sizes: Sizes, runs: int, work: Path, report: Report, say: 
         )
         report.notes.append(
             "Memory: VmHWM of the `streamlit run app.py` process after headless Chromium opened "
-            f"{', '.join(memory['pages'])} and each finished running."
+            "every page (the first visit and the timed ones) and each finished running."
         )
     except Exception as error:
         if pages.get("rss_mb"):
@@ -816,18 +856,335 @@ def _pages_and_memory(sizes: Sizes, runs: int, work: Path, report: Report, say: 
             _failed(report, memory_name, "MB", memory_target, error)
 
 
+def _loader_and_store(
+    folder: Path, store_dir: Path, counts: dict[str, Any], report: Report, say: Callable
+) -> None:
+    """The loader beside pandas reading the same files; a SQLite import of what it loaded and
+    the load back, each beside the loader (in-process, one run each: they are long)."""
+    import gc
+
+    from pushin_rules.data.loader import load_district
+    from pushin_rules.data.store import Store
+
+    students = _fmt(counts["students"])
+    files = sorted(folder.glob("*.csv"))
+    name = f"Loader (`load_district`, every check), {students} students"
+    target = f"<= {LOADER_READ_RATIO:g}x pandas reading the files"
+    try:
+        say("timing pandas reading the CSV files, then the loader ...")
+        cpu: list[float] = []
+        read_s, _ = median_time(lambda: [pd.read_csv(p) for p in files], 1, cpu=cpu)
+        read_cpu = cpu[-1]
+        gc.collect()
+        found: list[Any] = []
+        load_s, _ = median_time(lambda: found.append(load_district(folder)), 1, cpu=cpu)
+        load_cpu = cpu[-1]
+        ratio = load_s / read_s
+        report.figures.append(
+            Figure(
+                name,
+                load_s,
+                "s",
+                target,
+                ratio <= LOADER_READ_RATIO,
+                extra=f"{ratio:.2f}x pandas; CPU {load_cpu / read_cpu:.2f}x",
+                cpu=load_cpu,
+            )
+        )
+        report.figures.append(
+            Figure(
+                "pandas `read_csv` of the same files (default options)",
+                read_s,
+                "s",
+                "(reference)",
+                None,
+                cpu=read_cpu,
+            )
+        )
+    except Exception as error:
+        _failed(report, name, "s", target, error)
+        return
+    frames_mb = sum(f.memory_usage(deep=True).sum() for f in found[-1].frames().values()) / 1e6
+    store_target = f"<= {STORE_LOADER_RATIO:g}x the loader"
+    import_name = f"Import into SQLite (replace, one transaction), {students} students"
+    back_name = f"Load back from SQLite into frames, {students} students"
+    try:
+        say("timing the SQLite import and the load back ...")
+        store_dir.mkdir(parents=True, exist_ok=True)
+        store = Store.open(f"sqlite:///{store_dir / 'pushin.db'}", seed_dir=None)
+        try:
+            import_s, _ = median_time(
+                lambda: store.import_district(found[-1], mode="replace", actor="bench"),
+                1,
+                cpu=cpu,
+            )
+            import_cpu = cpu[-1]
+            found.clear()
+            gc.collect()
+            back_s, _ = median_time(store.load_district, 1, cpu=cpu)
+            back_cpu = cpu[-1]
+        finally:
+            store.close()
+        for label, wall, used in (
+            (import_name, import_s, import_cpu),
+            (back_name, back_s, back_cpu),
+        ):
+            ratio = wall / load_s
+            report.figures.append(
+                Figure(
+                    label,
+                    wall,
+                    "s",
+                    store_target,
+                    ratio <= STORE_LOADER_RATIO,
+                    extra=f"{ratio:.2f}x the loader; CPU {used / load_cpu:.2f}x",
+                    cpu=used,
+                )
+            )
+        report.notes.append(
+            f"Loader and store: {len(files)} CSV files of "
+            f"{sum(p.stat().st_size for p in files) / 1e6:.0f} MB; the loaded district's "
+            f"frames hold {frames_mb:.0f} MB (pandas deep memory_usage, which counts a shared "
+            "text object once per cell). The import writes to a SQLite file in WAL mode with "
+            "synchronous=FULL, so its wall time includes the disk's fsync; the load back reads "
+            "the same file."
+        )
+    except Exception as error:
+        _failed(report, import_name, "s", store_target, error)
+
+
+def _browser_empty(work: Path, runs: int, report: Report, say: Callable) -> dict[str, Any] | None:
+    """An empty Streamlit page in Chromium: the reference row for every page-ready figure."""
+    from benchmarks import browser
+
+    name = "Empty Streamlit page, page ready in Chromium (navigation to notRunning)"
+    try:
+        say("timing an empty Streamlit page in Chromium ...")
+        empty = browser.bench_empty(work, runs)
+        median = browser.median(empty["ms"])
+        report.figures.append(
+            Figure(
+                name,
+                median,
+                "ms",
+                "(reference)",
+                None,
+                extra=f"first page after its server started {empty['first_ms']:.0f} ms",
+                runs=[t / 1000 for t in empty["ms"]],
+            )
+        )
+        return {"median_ms": median, "first_ms": empty["first_ms"]}
+    except Exception as error:
+        _failed(report, name, "ms", "(reference)", error)
+        return None
+
+
+def _browser_figures(
+    data_dir: Path,
+    students: int,
+    runs: int,
+    work: Path,
+    report: Report,
+    say: Callable,
+    empty: dict[str, Any] | None,
+    cold: bool,
+) -> dict[str, Any]:
+    """Every page of the app in Chromium against `streamlit run` on a stored district: the
+    first page after the server started, then each page (a fill-the-caches visit, then
+    `runs` timed visits, each a new session); the server's peak memory. Returns the run."""
+    from benchmarks import browser
+
+    who = f"{_fmt(students)} students"
+    say(f"timing every page in Chromium at {who} ...")
+    app = browser.bench_app(data_dir, app_pages(), runs, work)
+    base = empty["median_ms"] if empty else None
+    cold_name = f"App first page after a restart (Chromium), {who}"
+    if cold:
+        met = app["cold_ms"] / 1000 <= COLD_START_TARGET_S
+        report.figures.append(
+            Figure(
+                cold_name,
+                app["cold_ms"] / 1000,
+                "s",
+                f"<= {COLD_START_TARGET_S:g} s",
+                met,
+                extra=f"server process CPU {app['cold_cpu_s']:.1f} s by then",
+            )
+        )
+        report.figures.append(
+            Figure(
+                f"App peak memory after that first page (VmHWM), {who}",
+                app["cold_rss_mb"],
+                "MB",
+                f"<= {COLD_START_TARGET_MB:g} MB",
+                app["cold_rss_mb"] <= COLD_START_TARGET_MB,
+            )
+        )
+    for page in app_pages():
+        times = app["pages"][page]
+        median = browser.median(times)
+        extra = f"{median / base:.1f}x empty" if base else "no empty-page reference"
+        report.figures.append(
+            Figure(
+                f"Page ready in Chromium: {page}, {who}",
+                median,
+                "ms",
+                "(beside an empty page)",
+                None,
+                extra=extra,
+                runs=[t / 1000 for t in times],
+            )
+        )
+    first = ", ".join(f"{Path(p).stem} {ms / 1000:.1f} s" for p, ms in app["first"].items())
+    report.notes.append(
+        f"Chromium at {who}: the first page after the server started was ready "
+        f"{app['cold_ms'] / 1000:.1f} s after navigation ({app['cold_from_process_s']:.1f} s "
+        f"after the process started; health check after {app['cold_health_s']:.1f} s); the "
+        f"server had used {app['cold_cpu_s']:.1f} CPU s by then and {app['cpu_s']:.1f} CPU s "
+        f"after every page; first visit of each page (fills its caches, not in the figures): "
+        f"{first}; peak memory {app['rss_mb']:.0f} MB after every page."
+    )
+    return app
+
+
+def _sample_first_page(
+    work: Path, report: Report, say: Callable, empty: dict[str, Any] | None
+) -> None:
+    """The first page on the bundled sample with a fresh database (the app seeds it), beside
+    an empty Streamlit page's first page after its server started."""
+    from benchmarks import browser
+
+    name = "App first page on the bundled sample, fresh database (Chromium)"
+    target = f"<= {SAMPLE_EMPTY_RATIO:g}x an empty page's first page"
+    try:
+        say("timing the first page on the bundled sample, fresh database ...")
+        fresh = work / "fresh_sample"
+        fresh.mkdir(parents=True, exist_ok=True)
+        cold = browser.bench_cold(fresh, work)
+        value = cold["cold_ms"]
+        base = empty["first_ms"] if empty else None
+        ratio = value / base if base else math.inf
+        report.figures.append(
+            Figure(
+                name,
+                value,
+                "ms",
+                target,
+                ratio <= SAMPLE_EMPTY_RATIO if base else None,
+                extra=(f"{ratio:.1f}x the empty page's {base:.0f} ms" if base else "")
+                + f"; server CPU {cold['cold_cpu_s']:.1f} s by then",
+            )
+        )
+    except Exception as error:
+        _failed(report, name, "ms", target, error)
+
+
+def _staff_figures(sizes: Sizes, work: Path, report: Report, say: Callable) -> None:
+    """Several staff at once (benchmarks/staff.py): two app processes on one PostgreSQL."""
+    from benchmarks import staff
+
+    who = (
+        f"{sizes.staff_tabs} concurrent tabs, 2 app processes, one PostgreSQL, "
+        f"{_fmt(sizes.staff_students)} students"
+    )
+    name = f"Several staff: page ready p50 ({who})"
+    try:
+        say(f"several staff at once: {who} ...")
+        found = staff.bench_staff(sizes.staff_students, sizes.staff_tabs, 2, work, SEED)
+        if found["p50_ms"] is None:
+            raise RuntimeError(f"no journey completed: {found['errors'][:3]}")
+        steps = "; ".join(
+            f"{step} p50 {p50 / 1000:.1f} s / p95 {p95 / 1000:.1f} s"
+            for step, (p50, p95) in found["steps"].items()
+        )
+        report.figures.append(Figure(name, found["p50_ms"], "ms", "(reported)", None, extra=steps))
+        report.figures.append(
+            Figure(
+                f"Several staff: page ready p95 ({who})",
+                found["p95_ms"],
+                "ms",
+                "(reported)",
+                None,
+            )
+        )
+        report.figures.append(
+            Figure(
+                "Several staff: decisions recorded by either process seen on both "
+                "processes' Student pages",
+                found["seen"],
+                "count",
+                f"all {2 * found['tabs']} ({found['tabs']} decisions x 2 processes)",
+                found["visible_in_all"],
+                extra=f"of {found['checks']} looks: {found['not_seen']} not on the page, "
+                f"{found['check_errors']} stopped by an error; {found['in_database']} of "
+                f"{found['completed']} recorded journeys found in the database",
+            )
+        )
+        report.notes.append(
+            f"Several staff: {found['completed']} of {found['tabs']} meeting journeys completed "
+            f"(open the Meeting page, pick a student, write who attended, record the decision) "
+            f"in {found['journey_s']:.1f} s, tabs alternating between the two processes; "
+            f"page-ready times over every step of every journey; district imported into "
+            f"PostgreSQL (COPY) in {found['import_s']:.1f} s; app processes' peak memory "
+            f"{', '.join(f'{m:.0f} MB' for m in found['rss_mb'])}, CPU "
+            f"{', '.join(f'{c:.1f} s' for c in found['cpu_s'])}"
+            + (
+                f"; {len(found['errors'])} errors, the first: {found['errors'][0][:300]}"
+                if found["errors"]
+                else ""
+            )
+            + "."
+        )
+    except Exception as error:
+        _failed(report, name, "ms", "(reported)", error)
+        report.figures.append(
+            Figure(f"Several staff: page ready p95 ({who})", None, "ms", "(reported)", None)
+        )
+        report.figures.append(
+            Figure(
+                "Several staff: decisions recorded by either process seen on both "
+                "processes' Student pages",
+                None,
+                "count",
+                "all",
+                None,
+            )
+        )
+
+
 def _runs(times: Sequence[float]) -> str:
     return "/".join(f"{t:.3f}" for t in times) + " s"
 
 
+def run_staff(sizes: Sizes, say: Callable[[str], None] = print) -> Report:
+    """Only the several-staff figures (`bench --staff`)."""
+    report = Report(cores=os.cpu_count() or 1, runs=1, quick=sizes != FULL)
+    work = Path(tempfile.mkdtemp(prefix="pushin_bench_"))
+    before = os.getloadavg()[0]
+    try:
+        _staff_figures(sizes, work, report, say)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report.notes.append(
+        f"Load average (1 min) {before:.2f} at the start, {os.getloadavg()[0]:.2f} at the end."
+    )
+    return report
+
+
 def command(args: Any) -> int:
-    """`python -m pushin_rules bench [--quick] [--runs N]`: print the table."""
+    """`python -m pushin_rules bench [--quick] [--runs N] [--staff]`: print the table."""
     sizes = QUICK if getattr(args, "quick", False) else FULL
     runs = max(1, int(getattr(args, "runs", 3) or 3))
     start = time.perf_counter()
-    report = run(sizes, runs, say=lambda line: print(line, file=sys.stderr, flush=True))
+
+    def say(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    staff_only = bool(getattr(args, "staff", False))
+    report = run_staff(sizes, say) if staff_only else run(sizes, runs, say=say)
     print(report.markdown())
     print(f"\nBenchmark wall time: {time.perf_counter() - start:.0f} s")
     flags = (" --quick" if sizes is QUICK else "") + f" --runs {runs}"
+    flags += " --staff" if getattr(args, "staff", False) else ""
     print(f"Reproduce: python -m pushin_rules bench{flags}")
     return 0

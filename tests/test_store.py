@@ -69,7 +69,9 @@ def small_district() -> District:
     providers = pd.DataFrame(
         {
             "provider_id": _obj(["P1", "P2"]),
-            "name": _obj(["Pat Speech", "Olu Ot"]),
+            # Words a CSV reader takes for a missing value, and a line break in a cell: the
+            # bulk read parses the database's own CSV text.
+            "name": _obj(["NULL", "NA\r\nOlu Ot"]),
             "role": _obj(["slp", "ot"]),
             "weekly_capacity_minutes": np.array([1800, 0], dtype="int64"),
         }
@@ -372,6 +374,31 @@ def test_merge_updates_inserts_and_keeps(store: Store) -> None:
     assert points["score"].tolist() == [7.0, 6.0, 1 / 3, 9.0]  # kept, updated, kept, new
     assert len(loaded.progress) == 6
     assert store.audit_log().iloc[0]["action"] == "import_merge"
+
+
+def test_merged_points_come_back_in_goal_and_date_order(store: Store) -> None:
+    # A merge appends rows after the stored ones; a point dated before every stored point
+    # of its goal, and a goal id sorting before the others, must still come back in order.
+    store.import_district(small_district(), mode="replace", actor=LOCAL_USER)
+    base = small_district()
+    early = pd.DataFrame(
+        {
+            "goal_id": _obj(["G2", "G1"]),
+            "date": pd.Series(pd.to_datetime(["2020-01-06", "2020-01-06"])).astype(
+                "datetime64[ns]"
+            ),
+            "score": np.array([1.0, 2.0]),
+            "setting": _obj(["", "push_in"]),
+        }
+    )
+    store.import_district(
+        District(**{**base.frames(), "progress": early}, source="merge"),
+        mode="merge",
+        actor=LOCAL_USER,
+    )
+    loaded = store.load_district().progress
+    expected = pd.concat([base.progress, early]).sort_values(["goal_id", "date"], kind="stable")
+    pd.testing.assert_frame_equal(loaded, expected.reset_index(drop=True))
 
 
 def test_merge_never_writes_stand_in_schools_over_stored_ones(store: Store) -> None:

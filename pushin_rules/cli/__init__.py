@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="print performance figures")
     bench.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
     bench.add_argument("--runs", type=int, default=3, help="runs per figure (median printed)")
+    bench.add_argument(
+        "--staff",
+        action="store_true",
+        help="only the several-staff figures (two app processes, one PostgreSQL, Chromium)",
+    )
 
     from pushin_rules.cli import importer
 

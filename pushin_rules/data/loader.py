@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from pushin_rules.data.contract import (
     FILES,
@@ -317,9 +319,7 @@ def _convert(
 
     if column.kind == "int":
         shaped = values.str.fullmatch(_INT_TEXT).to_numpy(dtype=bool)
-        numbers = pd.to_numeric(values.where(shaped & ~empty, None), errors="coerce").to_numpy(
-            dtype=float
-        )
+        numbers = _numbers(values, shaped & ~empty)
         shaped = shaped & ~np.isnan(numbers)
         bad_shape = ~empty & ~shaped
         in_range = np.ones(len(values), dtype=bool)
@@ -336,7 +336,7 @@ def _convert(
         return pd.Series(filled.astype(dtype))
 
     if column.kind == "float":
-        numbers = pd.to_numeric(values.where(~empty, None), errors="coerce").to_numpy(dtype=float)
+        numbers = _numbers(values, ~empty)
         bad = ~empty & ~np.isfinite(numbers)
         _report(problems, file, column, rows, values, bad)
         return pd.Series(numbers, dtype="float64")
@@ -358,6 +358,21 @@ def _convert(
     # Out-of-range years were reported; blank them before the nanosecond cast would overflow.
     dates = dates.where(plausible)
     return pd.Series(dates.astype("datetime64[ns]"))
+
+
+def _numbers(values: pd.Series, usable: np.ndarray) -> np.ndarray:
+    """The cells as float64, NaN where not `usable` or not a number: what
+    `pd.to_numeric(values.where(usable, None), errors="coerce")` gives. Arrow parses the
+    whole column in one call (a tenth of pandas' time on a progress file); a column holding a
+    cell Arrow refuses goes through pandas, so odd cells read exactly as before."""
+    try:
+        text = pa.array(values, from_pandas=True)
+        if not pa.types.is_string(text.type) and not pa.types.is_large_string(text.type):
+            raise TypeError(text.type)
+        masked = pc.if_else(pa.array(usable, type=pa.bool_()), text, pa.scalar(None, text.type))
+        return np.asarray(pc.cast(masked, pa.float64()).to_numpy(zero_copy_only=False), float)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, TypeError):
+        return pd.to_numeric(values.where(usable, None), errors="coerce").to_numpy(dtype=float)
 
 
 def _empty_raw(spec: FileSpec) -> pd.DataFrame:

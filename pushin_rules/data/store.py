@@ -8,6 +8,7 @@ same code on both, chosen by one setting (`database_url`). Schema revisions (Ale
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import uuid
@@ -18,6 +19,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -1210,25 +1214,38 @@ def _driver(conn: Connection) -> Any:
 
 
 def _read_frame(conn: Connection, name: str) -> pd.DataFrame:
+    """A stored table as a frame with `_dtypes`, rows in `pos` order. The database writes
+    the rows as one CSV text (PostgreSQL: COPY TO; SQLite: quote() and group_concat in
+    batches), and Arrow's CSV reader turns it into columns: no Python tuple per row."""
     dtypes = _dtypes(name)
-    cursor = _driver(conn).cursor()
-    try:
-        cursor.execute(f"SELECT {', '.join(dtypes)} FROM {name} ORDER BY pos")  # noqa: S608
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    if not rows:
+    columns = [*dtypes, "pos"]
+    if conn.dialect.name == "postgresql":
+        text, quote = _pg_csv(conn, name, columns), '"'
+    else:
+        text, quote = _sqlite_csv(conn, name, columns), "'"
+    if not text:
         return empty_frame(name)
-    data: dict[str, pd.Series] = {}
-    for (column, dtype), values in zip(dtypes.items(), zip(*rows, strict=True), strict=True):
+    types = {c: _arrow_type(str(d)) for c, d in dtypes.items()} | {"pos": pa.int64()}
+    table = pa_csv.read_csv(
+        pa.BufferReader(text),
+        read_options=pa_csv.ReadOptions(column_names=columns, use_threads=False),
+        parse_options=pa_csv.ParseOptions(quote_char=quote, newlines_in_values=True),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=types, null_values=[], strings_can_be_null=False
+        ),
+    )
+    order = np.argsort(table.column("pos").to_numpy(), kind="stable")
+    data: dict[str, Any] = {}
+    for column, dtype in dtypes.items():
+        values = table.column(column).to_numpy(zero_copy_only=False)[order]
         if str(dtype).startswith("datetime64"):
-            # SQLite hands back "YYYY-MM-DD" text, PostgreSQL date objects: both parse.
-            data[column] = pd.to_datetime(pd.Series(values, dtype=object)).astype(dtype)
+            data[column] = pd.Series(values.astype(dtype))
         else:
             data[column] = pd.Series(values, dtype=dtype)
     frame = pd.DataFrame(data)
-    if name == "progress":
+    if name == "progress" and not _in_order(table.take(order), ("goal_id", "date")):
         # Sorted here, not in SQL: the database's collation may order text differently.
+        # (Rows come back in pos order, which an import of a loaded district already has.)
         frame = frame.sort_values(["goal_id", "date"], kind="stable").reset_index(drop=True)
     if name == "service_log":
         frame = frame.sort_values(["service_id", "date", "setting"], kind="stable")
@@ -1236,8 +1253,73 @@ def _read_frame(conn: Connection, name: str) -> pd.DataFrame:
     return frame
 
 
-def _tuples(conn: Connection, name: str, frame: pd.DataFrame, start_pos: int | None) -> list:
-    """Rows as tuples of plain Python values in `_dtypes` order (then pos, when given)."""
+def _in_order(table: pa.Table, keys: Sequence[str]) -> bool:
+    """Whether the rows are sorted by `keys` (text by code point, as pandas sorts it)."""
+    if table.num_rows < 2:
+        return True
+    later = table.slice(1)
+    earlier = table.slice(0, table.num_rows - 1)
+    ahead = pa.array(np.zeros(table.num_rows - 1, dtype=bool))  # decided: strictly after
+    for key in keys:
+        a, b = later.column(key), earlier.column(key)
+        if pc.any(pc.and_(pc.invert(ahead), pc.less(a, b))).as_py():
+            return False
+        ahead = pc.or_(ahead, pc.greater(a, b))
+    return True
+
+
+def _arrow_type(dtype: str) -> pa.DataType:
+    if dtype.startswith("datetime64"):
+        return pa.date32()
+    return {"int64": pa.int64(), "int8": pa.int8(), "float64": pa.float64()}.get(
+        dtype, pa.large_string()
+    )
+
+
+# Rows per SQLite batch of the bulk read: one text of this many rows lives at a time.
+READ_BATCH_ROWS = 200_000
+
+
+def _sqlite_csv(conn: Connection, name: str, columns: Sequence[str]) -> bytes:
+    """The table as CSV text written by SQLite itself: each value as an SQL literal (text in
+    single quotes with quotes doubled, numbers with every digit), rows in rowid batches."""
+    line = " || ',' || ".join(f"quote({c})" for c in columns)
+    statement = (
+        "SELECT group_concat(line, char(10)), max(r), count(*) FROM "  # noqa: S608
+        f"(SELECT rowid AS r, {line} AS line FROM {name} WHERE rowid > ? ORDER BY rowid LIMIT ?)"
+    )
+    cursor = _driver(conn).cursor()
+    parts: list[bytes] = []
+    try:
+        last = -(2**63)
+        while True:
+            text, last, count = cursor.execute(statement, (last, READ_BATCH_ROWS)).fetchone()
+            if not count:
+                break
+            parts.append(text.encode("utf-8"))
+            if count < READ_BATCH_ROWS:
+                break
+    finally:
+        cursor.close()
+    return b"\n".join(parts)
+
+
+def _pg_csv(conn: Connection, name: str, columns: Sequence[str]) -> bytes:
+    """The table as CSV text from PostgreSQL's COPY TO, in the import's transaction."""
+    cursor = _driver(conn).cursor()
+    try:
+        statement = f"COPY (SELECT {', '.join(columns)} FROM {name}) TO STDOUT (FORMAT csv)"  # noqa: S608
+        with cursor.copy(statement) as copy:
+            return b"".join(bytes(block) for block in copy)
+    finally:
+        cursor.close()
+
+
+def _tuples(
+    conn: Connection, name: str, frame: pd.DataFrame, start_pos: int | None, lazy: bool = False
+) -> Any:
+    """Rows as tuples of plain Python values in `_dtypes` order (then pos, when given): a
+    list, or with `lazy` an iterator that makes each tuple when it is asked for."""
     sqlite = conn.dialect.name == "sqlite"
     columns: list[list[Any]] = []
     for column, dtype in _dtypes(name).items():
@@ -1251,7 +1333,8 @@ def _tuples(conn: Connection, name: str, frame: pd.DataFrame, start_pos: int | N
             columns.append(series.tolist())
     if start_pos is not None:
         columns.append(list(range(start_pos, start_pos + len(frame))))
-    return list(zip(*columns, strict=True))
+    rows = zip(*columns, strict=True)
+    return rows if lazy else list(rows)
 
 
 def _chunks(rows: list) -> Iterator[tuple[int, list]]:
@@ -1267,27 +1350,56 @@ def _insert(
     start_pos: int,
     on_progress: Callable[[str, int, int], None] | None,
 ) -> None:
+    """Append the frame's rows (pos from `start_pos`) in the caller's transaction.
+
+    PostgreSQL: one COPY FROM of CSV text that Arrow writes per batch of rows. SQLite: one
+    executemany per batch, the row tuples made lazily from whole columns."""
     if frame.empty:
         return
     columns = [*_dtypes(name), "pos"]
-    rows = _tuples(conn, name, frame, start_pos)
+    total = len(frame)
     cursor = _driver(conn).cursor()
     try:
-        for done, chunk in _chunks(rows):
-            if conn.dialect.name == "postgresql":
-                with cursor.copy(f"COPY {name} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in chunk:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join("?" * len(columns))
-                cursor.executemany(
-                    f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-                    chunk,
-                )
-            if on_progress is not None:
-                on_progress(name, done, len(rows))
+        if conn.dialect.name == "postgresql":
+            statement = f"COPY {name} ({', '.join(columns)}) FROM STDIN (FORMAT csv)"
+            with cursor.copy(statement) as copy:
+                for begin in range(0, total, CHUNK_ROWS):
+                    part = frame.iloc[begin : begin + CHUNK_ROWS]
+                    copy.write(_csv_rows(name, part, start_pos + begin))
+                    if on_progress is not None:
+                        on_progress(name, begin + len(part), total)
+        else:
+            marks = ", ".join("?" * len(columns))
+            statement = f"INSERT INTO {name} ({', '.join(columns)}) VALUES ({marks})"  # noqa: S608
+            rows = iter(_tuples(conn, name, frame, start_pos, lazy=True))
+            done = 0
+            while done < total:
+                chunk = list(itertools.islice(rows, CHUNK_ROWS))
+                cursor.executemany(statement, chunk)
+                done += len(chunk)
+                if on_progress is not None:
+                    on_progress(name, done, total)
     finally:
         cursor.close()
+
+
+def _csv_rows(name: str, frame: pd.DataFrame, start_pos: int) -> bytes:
+    """Rows in `_dtypes` order then pos, as CSV text for COPY FROM (no header): text always
+    quoted (so an empty text is not NULL), dates ISO, floats with every digit."""
+    arrays = []
+    for column, dtype in _dtypes(name).items():
+        series = frame[column]
+        if str(dtype).startswith("datetime64"):
+            arrays.append(pa.array(series.to_numpy().astype("datetime64[D]"), type=pa.date32()))
+        elif str(dtype) == "object":
+            arrays.append(pa.array(series.to_numpy(), type=pa.large_string()))
+        else:
+            arrays.append(pa.array(series.to_numpy()))
+    arrays.append(pa.array(np.arange(start_pos, start_pos + len(frame), dtype=np.int64)))
+    table = pa.Table.from_arrays(arrays, names=[*_dtypes(name), "pos"])
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue().to_pybytes()
 
 
 def _update(conn: Connection, name: str, frame: pd.DataFrame) -> None:
