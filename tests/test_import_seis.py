@@ -676,3 +676,41 @@ def test_uploading_seis_exports_in_a_browser_shows_the_preview_first(tmp_path: P
             tab.get_by_text("upload a roster (IEP Dates or Student Goals) with it")
         ).to_be_visible(timeout=30_000)
         browser.close()
+
+
+def test_synth_command_writes_seis_exports_the_importer_reads(tmp_path: Path) -> None:
+    """`synth --format seis` writes the district as SEIS exports; importing them gives every
+    generated student back, with each service's weekly minutes."""
+    import subprocess
+    import sys
+
+    seis = tmp_path / "seis"
+    out = tmp_path / "imported"
+    root = Path(__file__).resolve().parents[1]
+    cli = [sys.executable, "-m", "pushin_rules"]
+    subprocess.run(
+        [*cli, "synth", "--students", "25", "--seed", "4", "--format", "seis", "--out", str(seis)],
+        check=True,
+        cwd=root,
+    )
+    assert sorted(p.name for p in seis.iterdir()) == ["Deliveries.csv", "IEP_Dates.csv"]
+    subprocess.run(
+        [
+            *cli,
+            "import",
+            "seis",
+            "--deliveries",
+            str(seis / "Deliveries.csv"),
+            "--roster",
+            str(seis / "IEP_Dates.csv"),
+            "--out",
+            str(out),
+        ],
+        check=True,
+        cwd=root,
+    )
+    from pushin_rules.data.synth import generate
+
+    frames = generate(25, 4)
+    students = pd.read_csv(out / "students.csv", dtype=str)
+    assert sorted(students["student_id"]) == sorted(frames["students.csv"]["student_id"])

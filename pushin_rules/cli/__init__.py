@@ -36,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--students", type=int, default=60, help="number of students")
     synth.add_argument("--seed", type=int, default=1, help="random seed (same seed, same bytes)")
     synth.add_argument("--out", type=Path, required=True, help="folder to write")
+    synth.add_argument(
+        "--format",
+        choices=("contract", "seis"),
+        default="contract",
+        help="contract: the product's CSV files (default); seis: SEIS Deliveries and IEP Dates "
+        "exports of the same district, for trying the importer",
+    )
 
     recommend = sub.add_parser("recommend", help="recommend a model for every service")
     recommend.add_argument("--data", type=Path, required=True, help="district folder")

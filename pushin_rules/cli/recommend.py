@@ -20,6 +20,7 @@ def command(args: argparse.Namespace) -> int:
     recs = recommend_district(district, rules)
     write_output(csv_frame(recs), args.out)
     counts = recs["recommendation"].value_counts()
-    tally = ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("push_in", "hybrid", "pull_out"))
+    kinds = ["push_in", "hybrid", "pull_out"] + (["not_rated"] if counts.get("not_rated") else [])
+    tally = ", ".join(f"{k} {int(counts.get(k, 0))}" for k in kinds)
     print(f"wrote {len(recs)} services to {args.out} ({tally})", file=sys.stdout)
     return 0

@@ -9,8 +9,14 @@ from pushin_rules.data.synth import generate, write
 
 
 def command(args: argparse.Namespace) -> int:
-    """`python -m pushin_rules synth --students N --seed S --out DIR`."""
+    """`python -m pushin_rules synth --students N --seed S --out DIR [--format seis]`."""
     frames = generate(args.students, args.seed)
+    if getattr(args, "format", "contract") == "seis":
+        from pushin_rules.data.synth_seis import write_seis
+
+        paths = write_seis(frames, args.out)
+        print(f"Wrote the synthetic district as SEIS exports: {', '.join(str(p) for p in paths)}")
+        return 0
     write(frames, args.out)
     counts = {name: len(frames[name]) for name in BY_NAME}
     print(
