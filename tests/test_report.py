@@ -361,7 +361,7 @@ def test_pdf_deidentified_and_literal() -> None:
 def test_pdf_without_the_unicode_font_falls_back_to_latin1(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(report, "unicode_font_available", lambda: False)
+    monkeypatch.setattr(report.pdf, "unicode_font_available", lambda: False)
     hard = {**STUDENT, "name": "Zoë “Ramírez” – 李"}
     data = meeting_summary_pdf(hard, SERVICES, DECISIONS, deidentified=False, generated=GENERATED)
     assert data.startswith(b"%PDF") and b"DejaVu" not in data

@@ -13,8 +13,13 @@ Where each step lives:
 - `compare.py`   push-in against pull-out scores: NAP with its interval, level difference,
                  carry-over gap;
 - `sentences.py` the practitioner sentences of the summary;
-- `summary.py`   frames in, frames out (`goal_summary`, `analyse_goal`, `phase_summary`,
-                 `service_progress`, the CSV shape).
+- `prepare.py`   frames to arrays and back (scores grouped by goal, per-goal columns);
+- `summary_frame.py` the district-wide summary frame (`SUMMARY_COLUMNS`);
+- `summary.py`   a district in, frames out (`goal_summary`, `service_progress`); every public
+                 name of the modules below stays importable from it;
+- `goal_analysis.py` one goal (`analyse_goal`, `GoalAnalysis`, `Phase`);
+- `phases.py`    one row per phase (`phase_summary`);
+- `csv_frame.py` the CSV shape of the summary (`summary_csv_frame`).
 
 Definitions (DOMAIN.md, "Progress monitoring"); x is measured in weeks (days / 7) from the date
 of the series' first score:
