@@ -216,7 +216,9 @@ for rec in recommendations:
                 privacy.escape_markdown(
                     words.cap(
                         family_words.minutes_words(
-                            rec.split.push_in_minutes, rec.split.pull_out_minutes
+                            rec.split.push_in_minutes,
+                            rec.split.pull_out_minutes,
+                            rec.split_pattern,
                         )
                     )
                     + "."

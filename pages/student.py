@@ -75,11 +75,7 @@ for rec in recommendations:
         card, progress = st.columns([2, 3], gap="medium")
         with card:
             st.markdown(f"#### Recommended: {words.model_label(rec.recommendation.value)}")
-            st.markdown(
-                "**"
-                + words.split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes)
-                + "**"
-            )
+            st.markdown("**" + words.rec_split_text(rec) + "**")
             st.caption(
                 f"Today: {words.current_text(service)} · "
                 f"Confidence: {words.confidence_label(rec.confidence)}"

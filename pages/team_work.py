@@ -220,9 +220,7 @@ def _worksheet(service_id: str, page: str) -> None:
     model = getattr(rec.recommendation, "value", str(rec.recommendation))
     st.markdown(
         f"**With these ratings: {words.model_label(model)}** · "
-        + privacy.escape_markdown(
-            words.split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes)
-        )
+        + privacy.escape_markdown(words.rec_split_text(rec))
     )
     for item in student_view.reasons(rec)[:5]:
         st.markdown("- " + privacy.escape_markdown(item.sentence))

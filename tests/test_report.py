@@ -589,3 +589,40 @@ def inked_share(page: Path) -> float:
     if not inked:
         return 0.0
     return (inked[-1] - inked[0]) / body
+
+
+def test_the_take_home_summary_says_an_alternating_session_as_it_happens() -> None:
+    """A once-a-week session split across settings reads as 30 in class one week and 30 in a
+    small room the next, never as '15 minutes a week' the family would not recognise."""
+    from pushin_rules.decide.engine import recommend
+    from pushin_rules.decide.rules import load_rules
+    from pushin_rules.models import Service
+
+    service = Service(
+        service_id="SV1",
+        student_id="S1",
+        service="speech_language",
+        minutes_per_week=30,
+        session_minutes=30,
+        group_size=1,
+        intensity=0,
+        distraction_sensitivity=0,
+        specialized_setting=3,
+        generalization=0,
+        social_goals=0,
+        curriculum_link=3,
+        missed_core_instruction=3,
+        removal_distress=0,
+    )
+    rec = recommend(service, load_rules())
+    assert rec.split_pattern == "alternating_weeks"
+    summary = report.service_summary(rec.model_dump(mode="json"))
+    text = report.meeting_summary_markdown(
+        {"name": "Sam", "grade": "3", "school": "Oak", "case_manager": "Ana Ruiz"},
+        [summary],
+        [],
+        deidentified=False,
+        generated=dt.date(2027, 1, 4),
+    )
+    assert "30 minutes in class one week and 30 minutes in a small room the next week" in text
+    assert "15 minutes" not in text

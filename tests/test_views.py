@@ -720,3 +720,33 @@ def test_a_zip_member_larger_than_the_limit_is_skipped(monkeypatch: pytest.Monke
     files, notes = exchange.uploaded_files([("big.zip", buffer.getvalue())])
     assert files == {"services.csv": b"short"}
     assert notes == ["big.zip: students.csv is too large; skipped"]
+
+
+def test_an_alternating_weeks_split_is_said_as_whole_sessions() -> None:
+    """One 30-minute session a week that alternates settings carries 15 + 15 as weekly
+    averages; the page says what happens: 30 in class one week, 30 out the next."""
+    from pushin_rules.decide.engine import recommend
+    from pushin_rules.decide.rules import load_rules
+    from pushin_rules.models import Service
+
+    ratings = {f: 0 for f in ("intensity", "distraction_sensitivity", "generalization")}
+    service = Service(
+        service_id="SV1",
+        student_id="S1",
+        service="speech_language",
+        minutes_per_week=30,
+        session_minutes=30,
+        group_size=1,
+        **ratings,
+        specialized_setting=3,
+        social_goals=0,
+        curriculum_link=3,
+        missed_core_instruction=3,
+        removal_distress=0,
+    )
+    rec = recommend(service, load_rules())
+    assert rec.split_pattern == "alternating_weeks", rec.rule_sentence
+    assert words.rec_split_text(rec) == (
+        "30 min in class one week, 30 min out of class the next (alternating weeks)"
+    )
+    assert "15 min" not in words.headline(rec)

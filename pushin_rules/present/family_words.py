@@ -108,9 +108,16 @@ def service_name(kind: object) -> str:
     return SERVICES.get(code, code.replace("_", " ").capitalize())
 
 
-def minutes_words(push_in: object, pull_out: object) -> str:
-    """'30 minutes a week in class and 30 in a small room'."""
+def minutes_words(push_in: object, pull_out: object, pattern: object = "weekly") -> str:
+    """'30 minutes a week in class and 30 in a small room'. One session a week that
+    alternates settings (`pattern` alternating_weeks; the minutes are weekly averages) is
+    said as what happens: in class one week, in a small room the next."""
     inside, outside = _int(push_in), _int(pull_out)
+    if pattern == "alternating_weeks" and inside and outside:
+        return (
+            f"{2 * inside} minutes in class one week and {2 * outside} minutes "
+            "in a small room the next week"
+        )
     if inside and outside:
         return f"{inside} minutes a week in class and {outside} in a small room"
     if outside:

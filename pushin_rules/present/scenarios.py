@@ -25,7 +25,7 @@ from pushin_rules.present.words import (
     lre_label,
     model_label,
     percent_text,
-    split_text,
+    rec_split_text,
 )
 
 
@@ -189,9 +189,7 @@ def compare_scenarios(results: Sequence[ScenarioResult]) -> pd.DataFrame:
     for result in results:
         rec = result.rec
         rows["Recommendation"].append(model_label(_value(rec.recommendation)))
-        rows["Minutes a week"].append(
-            split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes)
-        )
+        rows["Minutes a week"].append(rec_split_text(rec))
         rows["Confidence"].append(confidence_label(rec.confidence))
         rows["Points (out of class / in class)"].append(
             f"{rec.pull_out_points:g} / {rec.push_in_points:g}"
@@ -308,7 +306,7 @@ def compare_rule_sets(
     for rec in recs:
         values = {
             "Recommendation": model_label(_value(rec.recommendation)),
-            "Minutes a week": split_text(rec.split.push_in_minutes, rec.split.pull_out_minutes),
+            "Minutes a week": rec_split_text(rec),
             "Weeks": "alternating weeks"
             if getattr(rec, "split_pattern", "weekly") == "alternating_weeks"
             else "the same every week",

@@ -8,6 +8,8 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pushin_rules.decide.engine import Recommendation
+
 SERVICE_LABELS: dict[str, str] = {
     "speech_language": "Speech-language therapy",
     "occupational_therapy": "Occupational therapy",
@@ -129,6 +131,19 @@ def split_text(push_in: float, pull_out: float) -> str:
     return "no minutes"
 
 
+def rec_split_text(rec: Recommendation) -> str:
+    """A recommendation's minutes as a parent reads them. One session a week that alternates
+    settings (`split_pattern` alternating_weeks) carries weekly averages in its minutes; it is
+    said as what happens: the whole session in class one week, out of class the next."""
+    push_in, pull_out = _int(rec.split.push_in_minutes), _int(rec.split.pull_out_minutes)
+    if getattr(rec, "split_pattern", "weekly") == "alternating_weeks" and push_in and pull_out:
+        return (
+            f"{2 * push_in} min in class one week, {2 * pull_out} min out of class the next "
+            "(alternating weeks)"
+        )
+    return split_text(push_in, pull_out)
+
+
 def _int(value: object) -> int:
     try:
         number = float(value)  # type: ignore[arg-type]
@@ -163,9 +178,7 @@ def source_list(sources: Iterable[str]) -> str:
 
 def headline(rec: Any) -> str:
     """'Hybrid: 30 min in class + 30 min out of class'."""
-    return f"{model_label(_value(rec.recommendation))}: " + split_text(
-        rec.split.push_in_minutes, rec.split.pull_out_minutes
-    )
+    return f"{model_label(_value(rec.recommendation))}: " + rec_split_text(rec)
 
 
 CONFIDENCE_LABELS: dict[str, str] = {

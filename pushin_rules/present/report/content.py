@@ -116,7 +116,9 @@ def _content(
         suggested = (
             f"{family_words.place(rec)}: "
             + family_words.minutes_words(
-                service.get("push_in_minutes"), service.get("pull_out_minutes")
+                service.get("push_in_minutes"),
+                service.get("pull_out_minutes"),
+                service.get("split_pattern", "weekly"),
             )
             + "."
         )

@@ -52,6 +52,7 @@ def service_summary(
         "recommendation": _code(recommendation.get("recommendation")),
         "push_in_minutes": int(split.get("push_in_minutes", 0)),
         "pull_out_minutes": int(split.get("pull_out_minutes", 0)),
+        "split_pattern": str(recommendation.get("split_pattern") or "weekly"),
         "confidence": recommendation.get("confidence_sentence")
         or recommendation.get("confidence", ""),
         "reasons": [recommendation.get("rule_sentence", ""), *reasons],
