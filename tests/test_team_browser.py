@@ -15,6 +15,7 @@ from appserver import streamlit_server
 
 from pushin_rules.data.loader import load_district
 from pushin_rules.data.store import Store
+from pushin_rules.decide import fidelity
 from pushin_rules.decide.rules import load_rules
 from pushin_rules.models import FACTORS, NEED_FACTORS
 from pushin_rules.present import words
@@ -140,6 +141,21 @@ def test_rate_a_new_service_add_a_probe_and_restart(data_dir: Path) -> None:
             expect(card.get_by_text("Recommended: Pull-out").first).to_be_visible()
             expect(card.get_by_text("Rating history (1 version)").first).to_be_visible()
             assert card.get_by_text("Rate this service").count() == 0
+
+            # The case manager's view: services under 80% fidelity and make-up minutes owed,
+            # as decide/fidelity.py computes them from the stored service log.
+            with Store(f"sqlite:///{data_dir}/pushin.db") as store:
+                stored = store.load_district()
+            table = fidelity.fidelity_table(stored.services, stored.service_log)
+            logged = table[table["fidelity_percent"].notna()]
+            under = int((logged["fidelity_percent"] < fidelity.WATCH_FIDELITY_PERCENT).sum())
+            owed = int(logged["makeup_owed_minutes"].sum())
+            assert under > 0 and owed > 0, "the sample's service log has missed sessions"
+            page.locator("[data-testid='stSidebarNav'] a", has_text="Caseload").first.click()
+            idle(page)
+            for label, value in (("Under 80% fidelity", under), ("Make-up minutes owed", owed)):
+                metric = page.locator("[data-testid='stMetric']", has_text=label).first
+                expect(metric.locator("[data-testid='stMetricValue']")).to_have_text(f"{value:,}")
             chromium.close()
 
     with Store(f"sqlite:///{data_dir}/pushin.db") as store:
