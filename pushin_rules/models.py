@@ -11,6 +11,9 @@ from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# Who acts when the app runs without sign-in (one person on their own computer).
+LOCAL_USER = "local user"
+
 
 class ServiceType(StrEnum):
     speech_language = "speech_language"

@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pushin_rules.models import LOCAL_USER
+
 VIEWER = "viewer"
 EDITOR = "editor"
-LOCAL_USER = "local user"
 
 
 @dataclass(frozen=True)

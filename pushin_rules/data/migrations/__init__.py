@@ -14,9 +14,9 @@ To add a table (rating versions, probes, service log...):
    `op.create_index(...)`; SQLite alters tables only through `op.batch_alter_table`, and a
    batch that has to rebuild a table drops its triggers: the append-only tables `decisions`
    and `audit_log` take added columns only, or the revision creates their guards again).
-   Write the table out in full in the revision: never import it from `store.py`, because a
-   revision must create what it created when it shipped, whatever `store.py` says later.
-2. Add the same table to `store.py`'s `metadata` and `ALL_TABLES` (what the store reads and
+   Write the table out in full in the revision: never import it from `store/tables.py`, because a
+   revision must create what it created when it shipped, whatever `store/tables.py` says later.
+2. Add the same table to `store/tables.py`'s `metadata` and `ALL_TABLES` (what the store reads and
    writes); `test_schema_matches_the_tables_the_store_queries` checks both agree on SQLite and
    PostgreSQL (`pytest tests/test_store.py` runs both).
 3. A revision that has shipped is never edited; a fix is another revision. No downgrades:
