@@ -132,7 +132,7 @@ else:
         "The files are checked first. If any cell is wrong you get the full list of problems "
         "and nothing changes; the app switches to the new district only when every file is "
         "valid. Required: students.csv and services.csv. Optional: schools.csv, "
-        "providers.csv, goals.csv, progress.csv."
+        "providers.csv, goals.csv, progress.csv, service_log.csv."
     )
     st.caption(
         "Exports of SEIS (Deliveries with IEP Dates or Student Goals) are recognised by their "
