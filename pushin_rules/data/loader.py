@@ -86,6 +86,7 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
     problems: list[Problem] = []
     notes: list[str] = []
     frames: dict[str, pd.DataFrame] = {}
+    kept: dict[str, dict[str, pa.Array]] = {}  # the big files' id and choice columns as Arrow
     unknown = sorted(set(files) - {spec.name for spec in FILES})
     for name in unknown:
         notes.append(f"{name}: not part of a district; ignored")
@@ -95,9 +96,11 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
             if spec.required:
                 problems.append(Problem(spec.name, None, None, None, "file is missing (required)"))
             continue
-        frame = _read(spec, content, problems, notes)
+        frame, texts = _read_columns(spec, content, problems, notes)
         if frame is not None:
             frames[spec.name] = frame
+            if spec.name in ("progress.csv", "service_log.csv"):
+                kept[spec.name] = texts
 
     # Optional files that are absent are built from what refers to them.
     if "schools.csv" not in frames:
@@ -120,12 +123,14 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
     # Cross-checks run even when cells were bad, so one pass reports everything; rows whose
     # own cells failed are left out of the service arithmetic to avoid knock-on complaints.
     unreadable = {spec.name for spec in FILES if spec.name in files and spec.name not in frames}
-    _check_keys_and_references(frames, problems, providers_given, unreadable)
+    _check_keys_and_references(
+        frames, problems, providers_given, unreadable, kept.get("progress.csv")
+    )
     if "services.csv" in frames:
         bad_rows = {p.row for p in problems if p.file == SERVICES.name}
         _check_services(frames["services.csv"], problems, bad_rows)
         _check_need_ratings(frames["services.csv"], problems, bad_rows)
-    _check_service_log(frames["service_log.csv"], problems)
+    _check_service_log(frames["service_log.csv"], problems, kept.get("service_log.csv"))
     if problems:
         raise DistrictError(problems, source)
 
@@ -137,9 +142,11 @@ def parse_district(files: Mapping[str, bytes | str], source: str = "") -> Distri
         if (services["provider_id"] != "").any():
             notes.append("providers.csv: absent; providers listed without names or capacity")
     derived = tuple(name for name in ("schools.csv", "providers.csv") if name not in files)
-    progress = frames["progress.csv"].sort_values(["goal_id", "date"], kind="stable")
-    service_log = frames["service_log.csv"].sort_values(
-        ["service_id", "date", "setting"], kind="stable"
+    progress = _sorted(frames["progress.csv"], ["goal_id", "date"], kept.get("progress.csv"))
+    service_log = _sorted(
+        frames["service_log.csv"],
+        ["service_id", "date", "setting"],
+        kept.get("service_log.csv"),
     )
     return District(
         schools=frames["schools.csv"].reset_index(drop=True),
@@ -165,8 +172,8 @@ def _read(
 def _read_columns(
     spec: FileSpec, content: bytes | str, problems: list[Problem], notes: list[str]
 ) -> tuple[pd.DataFrame | None, dict[str, pa.Array]]:
-    """`_read`, also giving the trimmed text of the id columns as Arrow arrays (the key and
-    reference checks and the final sort work on those instead of Python strings)."""
+    """`_read`, also giving the id and choice columns as the Arrow text the frame's values
+    came from (the duplicate checks and the final sort number them without Python strings)."""
     grid = _grid(spec, content, problems)
     if grid is None:
         return None, {}
@@ -212,9 +219,7 @@ def _read_columns(
             values = pc.utf8_trim_whitespace(by_name[column.name])  # what str.strip() removes
         else:
             values = pa.repeat(pa.scalar("", pa.string()), length)
-        if column.kind == "id":
-            texts[column.name] = values
-        out[column.name] = _convert_text(spec.name, column, values, rows, problems)
+        out[column.name] = _convert_text(spec.name, column, values, rows, problems, texts)
     return pd.DataFrame(out), texts
 
 
@@ -280,7 +285,9 @@ def _arrow_grid(data: bytes) -> pa.Table | None:
     try:
         return pv.read_csv(
             pa.py_buffer(data),
-            read_options=pv.ReadOptions(autogenerate_column_names=True, block_size=1 << 24),
+            read_options=pv.ReadOptions(
+                autogenerate_column_names=True, block_size=1 << 24, use_threads=False
+            ),
             parse_options=pv.ParseOptions(newlines_in_values=True, ignore_empty_lines=True),
             convert_options=pv.ConvertOptions(
                 column_types={f"f{i}": pa.string() for i in range(width)},
@@ -389,7 +396,12 @@ def _convert(
 
 
 def _convert_text(
-    file: str, column: Column, values: pa.Array, rows: np.ndarray, problems: list[Problem]
+    file: str,
+    column: Column,
+    values: pa.Array,
+    rows: np.ndarray,
+    problems: list[Problem],
+    texts: dict[str, pa.Array] | None = None,
 ) -> pd.Series:
     lengths = pc.utf8_length(values)
     empty = _mask(pc.equal(lengths, 0))
@@ -420,6 +432,8 @@ def _convert_text(
             )
         if default != "" and empty.any():
             values = pc.if_else(pa.array(empty), pa.scalar(str(default)), values)
+        if texts is not None and column.kind == "id":
+            texts[column.name] = values
         return pd.Series(_objects(values), dtype=object)
 
     if column.kind == "choice":
@@ -432,6 +446,8 @@ def _convert_text(
         _report(problems, file, column, rows, values, ~empty & ~known)
         if empty.any():
             normal = pc.if_else(pa.array(empty), pa.scalar(str(default)), normal)
+        if texts is not None:
+            texts[column.name] = normal
         return pd.Series(_objects(normal), dtype=object)
 
     if column.kind == "int":
@@ -567,11 +583,71 @@ def _providers_from_services(services: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _codes(
+    frame: pd.DataFrame, name: str, texts: Mapping[str, pa.Array] | None, sort: bool = False
+) -> np.ndarray:
+    """Each cell's number among the column's distinct values (numbered in sorted order if
+    asked), from the column's Arrow text when it is at hand."""
+    values = frame[name]
+    text = None if texts is None else texts.get(name)
+    if text is not None and len(text) == len(values):
+        encoded = pc.dictionary_encode(text)
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        if not sort:
+            return codes
+        # Arrow orders UTF-8 bytes, which is code point order, as Python compares strings.
+        order = pc.sort_indices(encoded.dictionary).to_numpy(zero_copy_only=False)
+        rank = np.empty(len(order), dtype="int64")
+        rank[order] = np.arange(len(order))
+        return rank[codes]
+    if values.dtype.kind == "M":
+        values = pd.Series(values.to_numpy().view("int64"))
+    return pd.factorize(values, sort=sort)[0]
+
+
+def _packed(
+    frame: pd.DataFrame, by: list[str], texts: Mapping[str, pa.Array] | None, sort: bool
+) -> np.ndarray:
+    """One integer per row standing for its values in `by`: equal rows get equal numbers
+    and, when `sort`, the numbers order the rows as the values do, column by column."""
+    key = np.zeros(len(frame), dtype="int64")
+    span = 1
+    for name in by:
+        codes = _codes(frame, name, texts, sort=sort).astype("int64")
+        size = int(codes.max()) + 1 if len(codes) else 1
+        if span * size >= 2**62:  # renumber the columns so far (keeps their order)
+            key = pd.factorize(key, sort=True)[0].astype("int64")
+            span = int(key.max()) + 1
+        key = key * size + codes
+        span *= size
+    return key
+
+
+def _sorted(
+    frame: pd.DataFrame, by: list[str], texts: Mapping[str, pa.Array] | None = None
+) -> pd.DataFrame:
+    """`frame.sort_values(by, kind="stable")` for columns without missing values, sorting
+    one integer per row instead of comparing strings row by row."""
+    if len(frame) < 2:
+        return frame
+    return frame.take(np.argsort(_packed(frame, by, texts, sort=True), kind="stable"))
+
+
+def _repeated(
+    frame: pd.DataFrame, by: list[str], texts: Mapping[str, pa.Array] | None = None
+) -> np.ndarray:
+    """`frame.duplicated(by, keep="first")`, over one integer per row."""
+    if len(frame) == 0:
+        return np.zeros(0, dtype=bool)
+    return pd.Series(_packed(frame, by, texts, sort=False)).duplicated().to_numpy()
+
+
 def _check_keys_and_references(
     frames: dict[str, pd.DataFrame],
     problems: list[Problem],
     providers_given: bool,
     unreadable: set[str],
+    progress_texts: Mapping[str, pa.Array] | None = None,
 ) -> None:
     for spec in FILES:
         if spec.name not in frames:
@@ -593,9 +669,8 @@ def _check_keys_and_references(
                     )
                 )
     points = frames.get("progress.csv", pd.DataFrame(columns=["goal_id", "date"]))
-    dup_points = (
-        points.duplicated(["goal_id", "date"], keep="first") & points["date"].notna()
-    ).to_numpy()
+    dup_points = _repeated(points, ["goal_id", "date"], progress_texts)
+    dup_points = dup_points & points["date"].notna().to_numpy()
     for index in np.flatnonzero(dup_points):
         problems.append(
             Problem(
@@ -689,16 +764,18 @@ def _derive_current_push_in(services: pd.DataFrame) -> pd.DataFrame:
     return services
 
 
-def _check_service_log(log: pd.DataFrame, problems: list[Problem]) -> None:
+def _check_service_log(
+    log: pd.DataFrame, problems: list[Problem], texts: Mapping[str, pa.Array] | None = None
+) -> None:
     """One row per service, date and setting; a missed session says why, a delivered one not."""
     if log.empty:
         return
     rows = np.arange(len(log)) + 2
     dup = (
-        log.duplicated(["service_id", "date", "setting"], keep="first")
-        & log["date"].notna()
-        & (log["setting"] != "")
-    ).to_numpy()
+        _repeated(log, ["service_id", "date", "setting"], texts)
+        & log["date"].notna().to_numpy()
+        & (log["setting"].to_numpy(dtype=object) != "")
+    )
     for index in np.flatnonzero(dup):
         problems.append(
             Problem(
@@ -712,8 +789,14 @@ def _check_service_log(log: pd.DataFrame, problems: list[Problem]) -> None:
         )
     status = log["status"].to_numpy(dtype=object)
     reason = log["reason"].to_numpy(dtype=object)
+    if texts is not None and "status" in texts and "reason" in texts:
+        missed = _mask(pc.equal(texts["status"], "missed"))
+        delivered = _mask(pc.equal(texts["status"], "delivered"))
+        no_reason = _mask(pc.equal(texts["reason"], ""))
+    else:
+        missed, delivered, no_reason = status == "missed", status == "delivered", reason == ""
     reasons = next(c for c in SERVICE_LOG.columns if c.name == "reason").choices
-    for index in np.flatnonzero((status == "missed") & (reason == "")):
+    for index in np.flatnonzero(missed & no_reason):
         problems.append(
             Problem(
                 SERVICE_LOG.name,
@@ -723,7 +806,7 @@ def _check_service_log(log: pd.DataFrame, problems: list[Problem]) -> None:
                 "a reason is required when status is missed (one of " + ", ".join(reasons) + ")",
             )
         )
-    for index in np.flatnonzero((status == "delivered") & (reason != "")):
+    for index in np.flatnonzero(delivered & ~no_reason):
         problems.append(
             Problem(
                 SERVICE_LOG.name,
