@@ -499,9 +499,17 @@ def _convert_text(
     if retry.any():
         where = np.flatnonzero(retry)
         cells = pd.Series(values.take(pa.array(where)).to_pylist(), dtype=object)
-        day = cells.str.extract(_DATE_TEXT, expand=False).astype(object)
-        day = day.where(day.notna(), None)
-        again = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
+        # As before: pandas' own reading of ten-character cells (it takes "2027-02- 4"),
+        # then the pattern for the rest.
+        ten = (cells.str.len() == 10).to_numpy(dtype=bool)
+        again = pd.to_datetime(cells.where(ten, None), format="%Y-%m-%d", errors="coerce")
+        again = pd.Series(_in_range(again).to_numpy(dtype="datetime64[ns]"))
+        rest = again.isna().to_numpy()
+        if rest.any():
+            day = cells[rest].str.extract(_DATE_TEXT, expand=False).astype(object)
+            day = day.where(day.notna(), None)
+            found = pd.to_datetime(day, format="%Y-%m-%d", errors="coerce")
+            again[rest] = _in_range(found).to_numpy(dtype="datetime64[ns]")
         years = again.dt.year.between(1990, 2100).fillna(False).to_numpy(dtype=bool)
         dates.iloc[where[years]] = again[years].to_numpy(dtype="datetime64[ns]")
         ok = ok.copy()
@@ -511,6 +519,12 @@ def _convert_text(
     bad = ~empty & ~plausible
     _report(problems, file, column, rows, values, bad)
     return dates.where(plausible).astype("datetime64[ns]")
+
+
+def _in_range(dates: pd.Series) -> pd.Series:
+    """The dates with a plausible year; the rest (reported as bad) blanked before a
+    nanosecond cast could overflow."""
+    return dates.where(dates.dt.year.between(1990, 2100).fillna(False).to_numpy(dtype=bool))
 
 
 def _numbers(values: pd.Series, usable: np.ndarray) -> np.ndarray:
