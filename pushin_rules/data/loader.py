@@ -278,7 +278,8 @@ def _arrow_grid(data: bytes) -> pa.Table | None:
     when the file is one Arrow might read differently from pandas' reader (which gives the
     messages people know), so that reader decides: a ragged row, a quote anywhere but around
     a whole cell, a single column (where a blank-looking line would count as a row)."""
-    first = data.split(b"\n", 1)[0]
+    end = data.find(b"\n")
+    first = data if end < 0 else data[:end]  # (not split: that would copy the rest)
     width = first.count(b",") + 1
     if width < 2 or (b'"' in data and not _quotes_are_plain(data)):
         return None
