@@ -247,3 +247,36 @@ def test_empty_district_has_contract_columns() -> None:
     # The contract's columns, then the loader's `rated` flag (not a CSV column).
     assert list(empty.services.columns) == [*SERVICES.column_names, "rated"]
     assert isinstance(empty.progress, pd.DataFrame) and empty.progress.empty
+
+
+@pytest.mark.parametrize(
+    ("cell", "day"),
+    [
+        ("2027-06-15", "2027-06-15"),
+        ("2027-06-15 00:00:00", "2027-06-15"),  # a spreadsheet's date cell with its time
+        ("2027-02- 4", "2027-02-04"),  # pandas' date reading takes this; it still does
+        ("2024-02-29", "2024-02-29"),
+        ("2027-02-30", None),  # no such day: Arrow alone would roll it into March
+        ("2023-02-29", None),
+        ("1989-12-31", None),
+        ("9999-12-31", None),
+        ("2027-6-15", None),
+    ],
+)
+def test_date_cells(cell: str, day: str | None) -> None:
+    files = dict(GOOD)
+    files["goals.csv"] = (
+        "goal_id,service_id,description,measure,direction,target,target_date\n"
+        f"G1,SV1,Says /r/,percent accuracy,increase,80,{cell}\n"
+        "G2,SV2,Fewer prompts,prompts,decrease,1,2027-06-15\n"
+    )
+    if day is not None:
+        district = parse_district(files)
+        assert district.goals.loc[0, "target_date"] == pd.Timestamp(day)
+    else:
+        with pytest.raises(DistrictError) as caught:
+            parse_district(files)
+        assert [str(p) for p in caught.value.problems] == [
+            f"goals.csv, row 2, column target_date: '{cell}' is not valid; "
+            "expected a date written YYYY-MM-DD"
+        ]
