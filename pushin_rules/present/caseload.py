@@ -5,7 +5,7 @@ attention, filters, and provider minutes under each scenario.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,10 @@ from pushin_rules.present.words import (
     service_label,
     split_text,
 )
+
+if TYPE_CHECKING:
+    from pushin_rules.data.store import DecisionRecord
+
 
 CASELOAD_COLUMNS: tuple[str, ...] = (
     "service_id",
@@ -171,7 +175,7 @@ def caseload_table(
     return table.iloc[order].reset_index(drop=True)
 
 
-def decided_models(decisions: list[Any]) -> pd.DataFrame:
+def decided_models(decisions: list[DecisionRecord]) -> pd.DataFrame:
     """The decision that stands for each service (not corrected later; the newest): columns
     service_id, decided_model (code), meeting_date (ISO text). `decisions` are the store's
     records, newest first (`Store.all_decisions`)."""

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pushin_rules.present.meeting_form import parse_attendees
 from pushin_rules.present.words import _value, label, model_label, service_label, split_text
+
+if TYPE_CHECKING:
+    from pushin_rules.data.store import DecisionRecord
+
 
 DECISION_COLUMNS: tuple[str, ...] = (
     "meeting_date",
@@ -167,7 +171,7 @@ def redact(text: str, name: str, replacement: str) -> str:
     return text
 
 
-def latest_decisions(decisions: Sequence[Any]) -> dict[str, Any]:
+def latest_decisions(decisions: Sequence[DecisionRecord]) -> dict[str, DecisionRecord]:
     """The current (not corrected) decision per service_id, newest first wins."""
     out: dict[str, Any] = {}
     for record in decisions:

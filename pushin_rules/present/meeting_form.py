@@ -4,13 +4,16 @@ fields a recorded decision carries.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pushin_rules.data.district import District
 from pushin_rules.present.student_view import lre_summary
 from pushin_rules.present.words import MODELS, _value
+
+if TYPE_CHECKING:
+    from pushin_rules.decide.engine import Recommendation
 
 
 def parse_attendees(text: str) -> list[str]:
@@ -62,7 +65,7 @@ def decided_split(
 
 
 def decision_fields(
-    rec: Any,
+    rec: Recommendation,
     *,
     decision: str,
     attendees: list[str],

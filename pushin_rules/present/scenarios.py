@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,8 +28,13 @@ from pushin_rules.present.words import (
     rec_split_text,
 )
 
+if TYPE_CHECKING:
+    from pushin_rules.decide.engine import Recommendation
+    from pushin_rules.decide.rules import RuleSet
+    from pushin_rules.models import Service
 
-def service_with(base: Any, **changes: Any) -> Any:
+
+def service_with(base: Service, **changes: Any) -> Service:
     """A copy of a `models.Service` with some fields changed, validated again (a session
     longer than the week's minutes raises ValueError like any other bad service)."""
     from pushin_rules.models import Service
@@ -44,7 +49,7 @@ def service_with(base: Any, **changes: Any) -> Any:
     return Service(**data)
 
 
-def blank_service() -> Any:
+def blank_service() -> Service:
     """A new service with every rating at 0, to explore the rules from nothing."""
     from pushin_rules.models import Service
 
@@ -57,7 +62,7 @@ def blank_service() -> Any:
     )
 
 
-def changed_reasons(before: Any, after: Any) -> list[str]:
+def changed_reasons(before: Recommendation, after: Recommendation) -> list[str]:
     """What changed between two recommendations of the same service, in sentences: the
     model and split, then each factor whose rating or role as a reason changed."""
     lines: list[str] = []
@@ -90,7 +95,9 @@ def changed_reasons(before: Any, after: Any) -> list[str]:
     return lines
 
 
-def provider_minutes(service: Any, push_in: int, pull_out: int, rules: Any = None) -> float:
+def provider_minutes(
+    service: Service, push_in: int, pull_out: int, rules: RuleSet | None = None
+) -> float:
     """Weekly provider minutes one service takes under a split: push-in minutes are spent in
     the student's own class; pull-out minutes are shared by the group."""
     divide = True
@@ -100,7 +107,7 @@ def provider_minutes(service: Any, push_in: int, pull_out: int, rules: Any = Non
     return float(push_in) + float(pull_out) / group
 
 
-def ratings_table(service: Any, rules: Any) -> pd.DataFrame:
+def ratings_table(service: Service, rules: RuleSet) -> pd.DataFrame:
     """The service's ratings in words: factor, which way it pulls, rating, what it means."""
     rows = []
     for factor in rules.factors:
@@ -122,14 +129,14 @@ class ScenarioResult:
     means for the student's week and the provider's."""
 
     name: str
-    service: Any
-    rec: Any
+    service: Service
+    rec: Recommendation
     lre_percent: float
     lre_category: str
     provider_minutes: float
 
 
-def lre_category_of(percent: float, rules: Any = None) -> str:
+def lre_category_of(percent: float, rules: RuleSet | None = None) -> str:
     """The federal category of a percentage inside the regular class, in words."""
     from pushin_rules.decide.lre import lre_category
 
@@ -141,8 +148,8 @@ def lre_category_of(percent: float, rules: Any = None) -> str:
 
 def score_scenario(
     name: str,
-    service: Any,
-    rules: Any,
+    service: Service,
+    rules: RuleSet,
     *,
     evidence: pd.DataFrame | None = None,
     week_minutes: int = 365 * 5,
@@ -279,16 +286,16 @@ class RuleSetComparison:
     What-if page shows, both recommendations, and what differs between the rule sets."""
 
     table: pd.DataFrame  # rows: what matters; columns: one per rule set, then "Changed"
-    before: Any  # Recommendation under rules_a
-    after: Any  # Recommendation under rules_b
+    before: Recommendation  # under rules_a
+    after: Recommendation  # under rules_b
     changed: bool  # the recommendation or its minutes differ
     rule_changes: list[str]  # weights and thresholds that differ, in words
 
 
 def compare_rule_sets(
-    service: Any,
-    rules_a: Any,
-    rules_b: Any,
+    service: Service,
+    rules_a: RuleSet,
+    rules_b: RuleSet,
     *,
     evidence: pd.DataFrame | None = None,
     grade: str | None = None,
@@ -337,11 +344,11 @@ def compare_rule_sets(
     )
 
 
-def _rule_set_name(rules: Any) -> str:
+def _rule_set_name(rules: RuleSet) -> str:
     return f"{rules.name} {rules.version}" if rules.name else str(rules.version)
 
 
-def rule_set_changes(rules_a: Any, rules_b: Any) -> list[str]:
+def rule_set_changes(rules_a: RuleSet, rules_b: RuleSet) -> list[str]:
     """Factor weights and thresholds that differ between two rule sets, one line each."""
     lines = []
     for factor in rules_b.need_factors:

@@ -5,15 +5,21 @@ pages show them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from pushin_rules.data.district import District
 from pushin_rules.present.words import lre_label
 
+if TYPE_CHECKING:
+    from pushin_rules.decide.engine import FactorContribution, Recommendation
+    from pushin_rules.decide.progress import GoalAnalysis
+    from pushin_rules.decide.rules import RuleSet
+    from pushin_rules.models import Goal
 
-def reasons(rec: Any) -> list[Any]:
+
+def reasons(rec: Recommendation) -> list[FactorContribution]:
     """The factor contributions that are reasons for this recommendation, strongest first."""
     return [c for c in rec.contributions if c.counts]
 
@@ -24,8 +30,8 @@ def student_services(district: District, student_id: str) -> pd.DataFrame:
 
 
 def student_recommendations(
-    district: District, rules: Any, goals: pd.DataFrame | None, student_id: str
-) -> list[Any]:
+    district: District, rules: RuleSet, goals: pd.DataFrame | None, student_id: str
+) -> list[Recommendation]:
     """The full recommendation (reasons, tipping points, evidence) for each of the student's
     services, through the same engine and progress evidence as the district batch."""
     from pushin_rules.decide.engine import progress_evidence, recommend
@@ -45,9 +51,9 @@ class GoalView:
     the goal's own text, empty in de-identified mode (free text may name the student).
     """
 
-    goal: Any
+    goal: Goal
     points: list[Any]
-    analysis: Any
+    analysis: GoalAnalysis
     title: str
     description: str
 

@@ -6,9 +6,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pushin_rules.decide.engine import Recommendation
+
+if TYPE_CHECKING:
+    from pushin_rules.decide.progress import GoalAnalysis
+    from pushin_rules.decide.rules import Factor, RuleSet
+    from pushin_rules.models import Service
+
 
 SERVICE_LABELS: dict[str, str] = {
     "speech_language": "Speech-language therapy",
@@ -97,14 +103,14 @@ def lre_label(value: object) -> str:
     return label(LRE_LABELS, value)
 
 
-def factor_label(key: str, rules: Any = None) -> str:
+def factor_label(key: str, rules: RuleSet | None = None) -> str:
     """A factor's label from the rule set when it has one, else its key in words."""
     meta = factor_meta(rules, key)
     text = getattr(meta, "label", None) if meta is not None else None
     return str(text) if text else key.replace("_", " ").capitalize()
 
 
-def factor_meta(rules: Any, key: str) -> Any:
+def factor_meta(rules: RuleSet, key: str) -> Factor:
     """The rule set's description of one factor (None when the rule set has none)."""
     if rules is None:
         return None
@@ -176,7 +182,7 @@ def source_list(sources: Iterable[str]) -> str:
     return ("Source: " if len(titles) == 1 else "Sources: ") + "; ".join(titles) if titles else ""
 
 
-def headline(rec: Any) -> str:
+def headline(rec: Recommendation) -> str:
     """'Hybrid: 30 min in class + 30 min out of class'."""
     return f"{model_label(_value(rec.recommendation))}: " + rec_split_text(rec)
 
@@ -188,7 +194,7 @@ CONFIDENCE_LABELS: dict[str, str] = {
 }
 
 
-def current_text(service: Any) -> str:
+def current_text(service: Service) -> str:
     """What a service is today, in words: 'Hybrid (30 min in class + 30 min out of class)'."""
     if service.current_model is None:
         return "Not set (a new service)"
@@ -234,7 +240,7 @@ def cap(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def term_lines(rules: Any = None) -> list[str]:
+def term_lines(rules: RuleSet | None = None) -> list[str]:
     """'Push-in: ...' definitions, the rule set's words where it has them, and LRE."""
     lines = []
     terms = getattr(rules, "terms", None) or {}
@@ -317,7 +323,7 @@ def _amount(value: float, measure: str) -> str:
 _PLACE = {"push_in": "in class", "pull_out": "out of class", "": ""}
 
 
-def family_likelihood(analysis: Any) -> str:
+def family_likelihood(analysis: GoalAnalysis) -> str:
     """The chance of reaching the goal, said so that it agrees with the verdict: no chance is
     given for a goal already met or too early to judge (it would say nothing the verdict does
     not), and the number is the one the verdict was checked against."""
@@ -336,7 +342,7 @@ def family_likelihood(analysis: Any) -> str:
     return f"Chance of reaching the goal by {_day(analysis.target_date)}: {text}."
 
 
-def family_progress(analysis: Any) -> str:
+def family_progress(analysis: GoalAnalysis) -> str:
     """One verdict about a goal in words a family follows: no "aimline", "four-point rule",
     "ROI" or goal ids. Derived from the same verdict as the technical sentence
     (`technical_progress`), so the two never disagree."""
@@ -422,13 +428,13 @@ def family_progress_lines(views: Iterable[Any]) -> list[str]:
     return [f"{view.title}: {family_progress(view.analysis)}" for view in views]
 
 
-def plain_progress(analysis: Any) -> str:
+def plain_progress(analysis: GoalAnalysis) -> str:
     """One sentence a parent can follow about a goal's progress (the family wording; the
     Meeting page shows it under each graph)."""
     return family_progress(analysis)
 
 
-def technical_progress(analysis: Any) -> str:
+def technical_progress(analysis: GoalAnalysis) -> str:
     """The verdict for practitioners (Student page): the decision with what it rests on, the
     likelihood, how reliable the numbers are, and the setting comparison when there is one."""
     detail = str(getattr(analysis, "decision_detail", "") or "")
