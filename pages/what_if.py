@@ -61,6 +61,11 @@ def provider_minutes_text(result, service) -> str:
     outside = int(result.rec.split.pull_out_minutes)
     group = int(service.group_size)
     if outside and group > 1 and result.provider_minutes < result.rec.minutes_per_week:
+        if result.rec.split_pattern == "alternating_weeks":
+            return (
+                f"{minutes} on average over two weeks. The {2 * outside}-minute session out "
+                f"of class, every other week, is shared by a group of {group} students."
+            )
         return (
             f"{minutes}. The {outside} minutes out of class are shared by a group of {group} "
             "students."
