@@ -328,6 +328,9 @@ def test_a_service_nobody_rated_gets_no_recommendation(rules: RuleSet) -> None:
     for column in ("push_in_minutes", "pull_out_minutes", "score", "push_in_sessions"):
         assert math.isnan(scored.at[1, column])
     assert scored.at[1, "reasons"] == "" and scored.at[1, "tipping_points"] == ""
+    # No sentence about what the ratings or the evidence decide: nothing is decided yet.
+    assert scored.at[1, "progress_note"] == ""
+    assert scored.at[0, "progress_note"] == plain.at[0, "progress_note"] != ""
     assert pd.isna(scored.at[1, "confidence"])
     rated = [0, 2]
     for column in ("recommendation", "reasons", "confidence", "tipping_points"):

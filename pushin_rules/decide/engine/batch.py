@@ -77,7 +77,8 @@ def _frame(s: _Scored, rules: RuleSet) -> pd.DataFrame:
             frame[column] = frame[column].astype(float).where(~unrated)
         for column in ("confidence", "rule", "split_pattern"):
             frame[column] = frame[column].where(~unrated)
-        for column in ("reasons", "feasibility_notes", "tipping_points"):
+        # The progress note says what the evidence does to a recommendation; there is none.
+        for column in ("reasons", "feasibility_notes", "tipping_points", "progress_note"):
             frame[column] = frame[column].where(~unrated, "")
         frame["progress_used"] = frame["progress_used"] & ~unrated
     return frame
