@@ -88,20 +88,10 @@ for rec in recommendations:
             reasons = student_view.reasons(rec)
             if reasons:
                 st.markdown("**Why**")
-                # Each reason under the side it pulls toward (a hybrid has reasons on both).
-                for side in ("pull_out", "push_in", "implementation"):
-                    pulling = [item for item in reasons if item.direction == side]
-                    if not pulling:
-                        continue
-                    st.markdown(f"*{words.SIDE_LABELS[side]}*")
-                    for item in pulling:
-                        st.markdown(
-                            "- "
-                            + privacy.escape_markdown(
-                                f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
-                            ),
-                            help=words.source_list(item.sources),
-                        )
+                for side, lines in student_view.reasons_by_side(rec):
+                    st.markdown(f"*{side}*")
+                    for line in lines:
+                        st.markdown("- " + privacy.escape_markdown(line.text), help=line.sources)
             for line in rec.progress_evidence:
                 st.markdown("- " + privacy.escape_markdown(line))
             st.caption(privacy.escape_markdown(rec.confidence_sentence))

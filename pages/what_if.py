@@ -305,19 +305,10 @@ def explore() -> None:
         )
         st.caption(privacy.escape_markdown(provider_minutes_text(now, edited)))
         st.markdown(privacy.escape_markdown(now.rec.rule_sentence))
-        reasons = student_view.reasons(now.rec)
-        for side in ("pull_out", "push_in", "implementation"):
-            pulling = [item for item in reasons if item.direction == side]
-            if pulling:
-                st.markdown(f"*{words.SIDE_LABELS[side]}*")
-            for item in pulling:
-                st.markdown(
-                    "- "
-                    + privacy.escape_markdown(
-                        f"{words.cap(item.label)} (rated {item.rating}): {item.sentence}"
-                    ),
-                    help=words.source_list(item.sources),
-                )
+        for side, lines in student_view.reasons_by_side(now.rec):
+            st.markdown(f"*{side}*")
+            for line in lines:
+                st.markdown("- " + privacy.escape_markdown(line.text), help=line.sources)
         for line in now.rec.progress_evidence:
             st.markdown("- " + privacy.escape_markdown(line))
         if now.rec.feasibility_notes:

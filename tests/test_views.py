@@ -750,3 +750,27 @@ def test_an_alternating_weeks_split_is_said_as_whole_sessions() -> None:
         "30 min in class one week, 30 min out of class the next (alternating weeks)"
     )
     assert "15 min" not in words.headline(rec)
+
+
+def test_reasons_are_listed_under_the_side_they_pull() -> None:
+    """Student and What-if list each reason under its side: every reason once, under the
+    side it pulls toward, pull-out side first, and no side heading without a reason."""
+    from pushin_rules.decide.engine import recommend
+    from pushin_rules.decide.rules import load_rules
+
+    district = load_district(Path(__file__).resolve().parents[1] / "sample_data")
+    rules = load_rules()
+    order = ("pull_out", "push_in", "implementation")
+    for service_id in district.services["service_id"][:30]:
+        rec = recommend(district.service(service_id), rules)
+        found = student_view.reasons(rec)
+        expected = [
+            (words.SIDE_LABELS[side], [r.sentence for r in found if r.direction == side])
+            for side in order
+        ]
+        grouped = student_view.reasons_by_side(rec)
+        assert [side for side, _ in grouped] == [side for side, s in expected if s]
+        for (side, lines), (_, sentences) in zip(
+            grouped, [e for e in expected if e[1]], strict=True
+        ):
+            assert [line.text.split(": ", 1)[1] for line in lines] == sentences, side

@@ -24,6 +24,35 @@ def reasons(rec: Recommendation) -> list[FactorContribution]:
     return [c for c in rec.contributions if c.counts]
 
 
+@dataclass(frozen=True)
+class ReasonLine:
+    """One reason as a page lists it: the sentence and its sources (shown as help)."""
+
+    text: str
+    sources: str
+
+
+def reasons_by_side(rec: Recommendation) -> list[tuple[str, list[ReasonLine]]]:
+    """The reasons grouped under the side they pull toward (a hybrid has reasons on both),
+    pull-out first, then push-in, then school logistics; sides without a reason left out."""
+    from pushin_rules.present.words import SIDE_LABELS, cap, source_list
+
+    found = reasons(rec)
+    out = []
+    for side in ("pull_out", "push_in", "implementation"):
+        lines = [
+            ReasonLine(
+                f"{cap(item.label)} (rated {item.rating}): {item.sentence}",
+                source_list(item.sources),
+            )
+            for item in found
+            if item.direction == side
+        ]
+        if lines:
+            out.append((SIDE_LABELS[side], lines))
+    return out
+
+
 def student_services(district: District, student_id: str) -> pd.DataFrame:
     """The student's rows of the services frame, in the district's order."""
     return district.services[district.services["student_id"] == student_id]
